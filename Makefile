@@ -1,0 +1,20 @@
+# Everything runs from a fresh machine with only python3 and make: each target builds what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+.PHONY: test demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -m "not image_tests"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .demo .bench dist build *.egg-info

@@ -1,0 +1,3 @@
+from source_claude.source import SourceClaude
+
+__all__ = ["SourceClaude"]
