@@ -1,0 +1,94 @@
+"""Faults the stand-in can inject, chosen by the ordinal of the request they hit.
+
+A fault spec string, as the command line takes it, is `KIND[:OPTION=VALUE,...]@ORDINALS`, where
+ORDINALS is a comma-separated list of request numbers or ranges (`3`, `5-7`, `9-` for "from 9 on"):
+
+    429:retry-after=1@2        a 429 with `retry-after: 1` on the 2nd request
+    429@4                      a 429 without retry-after
+    503@5-6                    503 on requests 5 and 6 (500, 502, 504, 529 likewise)
+    401@9-                     the key is revoked from request 9 on
+    400@3                      a 400 invalid_request_error in the middle of a window
+    slow:seconds=3@1           the 1st response starts after 3 s
+    drop@2                     the connection closes half-way through the body
+    truncate@2                 a complete HTTP 200 whose JSON body is cut in half
+    bad-page-token@2           the page token of request 2 is rejected with a 400
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Tuple
+
+STATUS_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+KINDS = ("status", "slow", "drop", "truncate", "bad-page-token")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    ordinals: Tuple[Tuple[int, Optional[int]], ...]
+    status: int = 0
+    retry_after: Optional[str] = None
+    seconds: float = 0.0
+    path_contains: str = ""
+
+    def applies_to(self, ordinal: int, path: str) -> bool:
+        if self.path_contains and self.path_contains not in path:
+            return False
+        return any(low <= ordinal and (high is None or ordinal <= high) for low, high in self.ordinals)
+
+    @property
+    def error_type(self) -> str:
+        return STATUS_ERROR_TYPES.get(self.status, "api_error")
+
+
+@dataclass
+class FaultPlan:
+    faults: List[Fault] = field(default_factory=list)
+
+    def fault_for(self, ordinal: int, path: str) -> Optional[Fault]:
+        return next((fault for fault in self.faults if fault.applies_to(ordinal, path)), None)
+
+    @classmethod
+    def parse(cls, specs: Iterable[str]) -> "FaultPlan":
+        return cls([parse_fault(spec) for spec in specs])
+
+
+def status_fault(status: int, ordinals: str, retry_after: Optional[str] = None, path_contains: str = "") -> Fault:
+    return Fault("status", _parse_ordinals(ordinals), status=status, retry_after=retry_after, path_contains=path_contains)
+
+
+def parse_fault(spec: str) -> Fault:
+    try:
+        head, ordinals = spec.rsplit("@", 1)
+        kind, _, option_text = head.partition(":")
+        options: Dict[str, str] = dict(
+            option.split("=", 1) for option in option_text.split(",") if option
+        )
+        parsed_ordinals = _parse_ordinals(ordinals)
+        path_contains = options.get("path", "")
+        if kind.isdigit():
+            return Fault("status", parsed_ordinals, status=int(kind), retry_after=options.get("retry-after"),
+                         path_contains=path_contains)
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        return Fault(kind, parsed_ordinals, seconds=float(options.get("seconds", 0)), path_contains=path_contains)
+    except ValueError as error:
+        raise ValueError(f"Bad fault spec {spec!r} ({error}); see `integration_tests/fake_admin_api/faults.py`.") from None
+
+
+def _parse_ordinals(text: str) -> Tuple[Tuple[int, Optional[int]], ...]:
+    ranges = []
+    for part in text.split(","):
+        low, dash, high = part.partition("-")
+        ranges.append((int(low), (int(high) if high else None) if dash else int(low)))
+    return tuple(ranges)

@@ -1,0 +1,366 @@
+"""The stand-in's HTTP side: authentication, parameter validation, pagination, errors and faults.
+
+Behaviour follows `shared/reference/anthropic-admin-api.md`. Where the documentation is silent the
+stand-in is stricter than the real API is known to be, and says so where it decides:
+- unknown query parameters, repeated scalar parameters and unbracketed arrays are rejected (400);
+- `starting_at` must sit on a bucket boundary (the docs say it is "snapped", not which way);
+- `ending_at` more than one second in the future is rejected (the docs do not say it is accepted);
+- a page token is bound to the query that produced it;
+- an unknown `anthropic-version` is rejected.
+"""
+
+import base64
+import hashlib
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from .faults import Fault, FaultPlan
+from .organization import Organization
+from .reports import BUCKET_WIDTHS, USAGE_DIMENSIONS, USAGE_FILTERS, cost_bucket, parse_rfc3339, usage_bucket
+
+USAGE_PATH = "/v1/organizations/usage_report/messages"
+COST_PATH = "/v1/organizations/cost_report"
+ANTHROPIC_VERSIONS = ("2023-06-01",)
+FAST_MODE_BETA = "fast-mode-2026-02-01"
+# Documented `limit` per bucket width: (default, maximum).
+USAGE_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)}
+COST_LIMITS = {"1d": (7, 31)}
+MAX_GROUP_BY = 5
+DEFAULT_ADMIN_KEY = "sk-ant-admin01-local-stand-in-key"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+
+
+@dataclass
+class LoggedRequest:
+    ordinal: int
+    method: str
+    path: str
+    query: Dict[str, List[str]]
+    headers: Dict[str, str]
+    status: int = 0
+    fault: Optional[str] = None
+
+
+@dataclass
+class Endpoint:
+    limits: Dict[str, Tuple[int, int]]
+    group_by: Sequence[str]
+    filters: Dict[str, str]
+    bucket: Callable[..., Dict[str, Any]]
+
+
+class FakeAdminApi:
+    """The local Admin API: `with FakeAdminApi(Organization()) as api: ... api.url ... api.requests`."""
+
+    def __init__(
+        self,
+        organization: Organization,
+        admin_keys: Sequence[str] = (DEFAULT_ADMIN_KEY,),
+        faults: Optional[FaultPlan] = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.organization = organization
+        self.admin_keys = set(admin_keys)
+        self.faults = faults or FaultPlan()
+        self.clock = clock
+        self.requests: List[LoggedRequest] = []
+        self._lock = threading.Lock()
+        self._cache: "OrderedDict[Tuple[Any, ...], bytes]" = OrderedDict()
+        self._endpoints = {
+            USAGE_PATH: Endpoint(USAGE_LIMITS, USAGE_DIMENSIONS + ("speed",), USAGE_FILTERS, self._usage_bucket),
+            COST_PATH: Endpoint(COST_LIMITS, ("workspace_id", "description"), {}, self._cost_bucket),
+        }
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeAdminApi":
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-admin-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "FakeAdminApi":
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    def report_requests(self, path: Optional[str] = None) -> List[LoggedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path in self._endpoints and (path is None or r.path == path)]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # -- request handling -----------------------------------------------------------------------------
+
+    def log(self, method: str, target: str, headers: Dict[str, str]) -> LoggedRequest:
+        parts = urlsplit(target)
+        shown_headers = {name: value for name, value in headers.items() if name != "x-api-key"}
+        shown_headers["x-api-key-kind"] = _key_kind(headers.get("x-api-key"), self.admin_keys)
+        with self._lock:
+            entry = LoggedRequest(len(self.requests) + 1, method, parts.path,
+                                  parse_qs(parts.query, keep_blank_values=True), shown_headers)
+            self.requests.append(entry)
+        return entry
+
+    def respond(self, entry: LoggedRequest, api_key: Optional[str]) -> Tuple[int, Dict[str, str], bytes]:
+        """The status, headers and body for a request (before any body-level fault)."""
+        endpoint = self._endpoints.get(entry.path)
+        if endpoint is None:
+            raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
+        if entry.method != "GET":
+            raise ApiError(405, "invalid_request_error", f"Method {entry.method} is not allowed on {entry.path}")
+        self._authenticate(api_key)
+        version = entry.headers.get("anthropic-version")
+        if version is None:
+            raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")
+        if version not in ANTHROPIC_VERSIONS:  # stricter: the docs list only 2023-06-01
+            raise ApiError(400, "invalid_request_error", f"anthropic-version: unknown version {version!r}")
+        return 200, {}, self._report(endpoint, entry)
+
+    def _authenticate(self, api_key: Optional[str]) -> None:
+        if not api_key:
+            raise ApiError(401, "authentication_error", "x-api-key header is required")
+        if api_key in self.admin_keys:
+            return
+        if api_key.startswith("sk-ant-api"):
+            raise ApiError(403, "permission_error",
+                           "This endpoint requires an Admin API key (sk-ant-admin...); workspace API keys are not allowed.")
+        raise ApiError(401, "authentication_error", "invalid x-api-key")
+
+    def _report(self, endpoint: Endpoint, entry: LoggedRequest) -> bytes:
+        query = entry.query
+        allowed = {"starting_at", "ending_at", "bucket_width", "limit", "page", "group_by[]", *endpoint.filters}
+        for name, values in query.items():
+            if name not in allowed:
+                # Stricter: the docs name every parameter; anything else (e.g. `group_by` without brackets) is refused.
+                raise ApiError(400, "invalid_request_error", f"{name}: Extra inputs are not permitted")
+            if not name.endswith("[]") and len(values) > 1:
+                raise ApiError(400, "invalid_request_error", f"{name}: expected a single value")
+        single = {name: values[0] for name, values in query.items() if not name.endswith("[]")}
+
+        width_name = single.get("bucket_width", "1d")
+        if width_name not in endpoint.limits:
+            raise ApiError(400, "invalid_request_error",
+                           f"bucket_width: Input should be {' or '.join(repr(w) for w in endpoint.limits)}")
+        width = BUCKET_WIDTHS[width_name]
+        default_limit, max_limit = endpoint.limits[width_name]
+        limit = _int_param(single.get("limit"), default_limit)
+        if not 1 <= limit <= max_limit:
+            raise ApiError(400, "invalid_request_error",
+                           f"limit: Input should be between 1 and {max_limit} for bucket_width {width_name}")
+
+        starting_at = _time_param(single, "starting_at", required=True)
+        if (starting_at - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width:
+            raise ApiError(400, "invalid_request_error",  # stricter: the docs do not say how it is snapped
+                           f"starting_at must be aligned to the start of a {width_name} bucket")
+        now = self.clock()
+        ending_at = _time_param(single, "ending_at", required=False)
+        if ending_at is not None:
+            if ending_at <= starting_at:
+                raise ApiError(400, "invalid_request_error", "ending_at must be after starting_at")
+            if ending_at > now + timedelta(seconds=1):
+                raise ApiError(400, "invalid_request_error", "ending_at must not be in the future")
+        horizon = ending_at or now
+
+        group_by = query.get("group_by[]", [])
+        self._validate_group_by(endpoint, group_by, entry.headers)
+        filters = {dimension: set(query[name]) for name, dimension in endpoint.filters.items() if name in query}
+
+        fingerprint = _fingerprint(entry.path, {k: v for k, v in query.items() if k != "page"})
+        first = starting_at
+        if "page" in single:
+            first = _decode_page(single["page"], fingerprint)
+            if first < starting_at:
+                raise ApiError(400, "invalid_request_error", "Invalid page token")
+        bucket_starts = []
+        start = first
+        while start + width <= horizon and len(bucket_starts) <= limit:
+            bucket_starts.append(start)
+            start += width
+        page, more = bucket_starts[:limit], len(bucket_starts) > limit
+
+        cache_key = (entry.path, tuple(sorted((k, tuple(v)) for k, v in query.items())), self.organization.version,
+                     tuple(page), more)
+        with self._lock:
+            cached = self._cache.get(cache_key)
+        if cached is not None:
+            return cached
+        body = orjson.dumps({
+            "data": [endpoint.bucket(start, width, group_by, filters) for start in page],
+            "has_more": more,
+            "next_page": _encode_page(page[-1] + width, fingerprint) if more else None,
+        })
+        with self._lock:
+            self._cache[cache_key] = body
+            while len(self._cache) > 32:
+                self._cache.popitem(last=False)
+        return body
+
+    def _validate_group_by(self, endpoint: Endpoint, group_by: List[str], headers: Dict[str, str]) -> None:
+        if not all(group_by):
+            raise ApiError(400, "invalid_request_error", "group_by[]: values must not be empty")
+        for value in group_by:
+            if value not in endpoint.group_by:
+                raise ApiError(400, "invalid_request_error",
+                               f"group_by[]: Input should be {', '.join(repr(v) for v in endpoint.group_by)}")
+        if len(set(group_by)) != len(group_by):  # stricter: duplicates are not documented
+            raise ApiError(400, "invalid_request_error", "group_by[]: values must be unique")
+        if len(group_by) > MAX_GROUP_BY:
+            raise ApiError(400, "invalid_request_error", "Cannot specify more than 5 group_by[] dimensions.")
+        if "speed" in group_by and FAST_MODE_BETA not in headers.get("anthropic-beta", ""):
+            raise ApiError(400, "invalid_request_error", f"group_by[]: 'speed' requires the {FAST_MODE_BETA} beta")
+
+    def _usage_bucket(self, start: datetime, width: timedelta, group_by: List[str], filters: Dict[str, set]) -> Dict:
+        return usage_bucket(self.organization, start, width, [d for d in group_by if d != "speed"], filters)
+
+    def _cost_bucket(self, start: datetime, width: timedelta, group_by: List[str], filters: Dict[str, set]) -> Dict:
+        return cost_bucket(self.organization, start, group_by)
+
+
+def _handler_for(api: FakeAdminApi) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._handle()
+
+        def do_POST(self) -> None:
+            self._handle()
+
+        def log_message(self, *_: Any) -> None:  # the request log replaces stderr chatter
+            pass
+
+        def _handle(self) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            entry = api.log(self.command, self.path, headers)
+            fault = api.faults.fault_for(entry.ordinal, entry.path)
+            entry.fault = None if fault is None else str(fault.status) if fault.kind == "status" else fault.kind
+            try:
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.seconds)
+                if fault is not None and fault.kind == "status":
+                    raise ApiError(fault.status, fault.error_type, f"Injected fault: HTTP {fault.status}")
+                if fault is not None and fault.kind == "bad-page-token":
+                    raise ApiError(400, "invalid_request_error", "Invalid page token")
+                status, extra_headers, body = api.respond(entry, headers.get("x-api-key"))
+            except ApiError as error:
+                retry_after = fault.retry_after if fault is not None and fault.status == error.status else None
+                self._send_error(entry, error, retry_after)
+                return
+            if fault is not None and fault.kind == "drop":
+                self._send(entry, status, body, declared_length=len(body), cut=len(body) // 2)
+            elif fault is not None and fault.kind == "truncate":
+                self._send(entry, status, body[: len(body) // 2])
+            else:
+                self._send(entry, status, body)
+
+        def _send_error(self, entry: LoggedRequest, error: ApiError, retry_after: Optional[str]) -> None:
+            request_id = _request_id()
+            body = orjson.dumps({"type": "error", "error": {"type": error.error_type, "message": error.message},
+                                 "request_id": request_id})
+            self._send(entry, error.status, body, retry_after=retry_after, request_id=request_id)
+
+        def _send(self, entry: LoggedRequest, status: int, body: bytes, declared_length: Optional[int] = None,
+                  cut: Optional[int] = None, retry_after: Optional[str] = None,
+                  request_id: Optional[str] = None) -> None:
+            entry.status = status
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(declared_length if declared_length is not None else len(body)))
+            self.send_header("request-id", request_id or _request_id())
+            if retry_after is not None:
+                self.send_header("retry-after", retry_after)
+            self.end_headers()
+            try:
+                self.wfile.write(body if cut is None else body[:cut])
+                self.wfile.flush()
+                if cut is not None:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                self.close_connection = True
+
+    return Handler
+
+
+def _key_kind(api_key: Optional[str], admin_keys: set) -> str:
+    if not api_key:
+        return "missing"
+    if api_key in admin_keys:
+        return "admin"
+    return "regular" if api_key.startswith("sk-ant-api") else "unknown"
+
+
+def _int_param(value: Optional[str], default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", "limit: Input should be a valid integer") from None
+
+
+def _time_param(single: Dict[str, str], name: str, required: bool) -> Optional[datetime]:
+    value = single.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, "invalid_request_error", f"{name}: Field required")
+        return None
+    parsed = parse_rfc3339(value)
+    if parsed is None:
+        raise ApiError(400, "invalid_request_error", f"{name}: Input should be a valid RFC 3339 datetime")
+    return parsed.astimezone(timezone.utc)
+
+
+def _fingerprint(path: str, query: Dict[str, List[str]]) -> str:
+    canonical = orjson.dumps([path, sorted(query.items())])
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def _encode_page(next_start: datetime, fingerprint: str) -> str:
+    payload = orjson.dumps({"next": next_start.strftime("%Y-%m-%dT%H:%M:%SZ"), "query": fingerprint})
+    return "page_" + base64.urlsafe_b64encode(payload).decode()
+
+
+def _decode_page(token: str, fingerprint: str) -> datetime:
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token.removeprefix("page_").encode()))
+        start = parse_rfc3339(payload["next"])
+        if not token.startswith("page_") or payload["query"] != fingerprint or start is None:
+            raise ValueError
+        return start
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        raise ApiError(400, "invalid_request_error", "Invalid page token") from None
+
+
+def _request_id() -> str:
+    return "req_" + uuid.uuid4().hex[:24]
