@@ -34,12 +34,16 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
         raise ConfigError(
             "start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01."
         )
+    if start > now:
+        raise ConfigError(
+            f"start_date {config['start_date']} is in the future, so there is nothing to read yet: "
+            "set it to a past UTC date, for example the day your organization started using the API."
+        )
     first_day = first_whole_utc_day(start)
     if first_day > now:
         raise ConfigError(
-            f"start_date {config['start_date']} is in the future, so there is nothing to read yet "
-            f"(reading starts at {first_day:%Y-%m-%dT%H:%M:%SZ}, the first midnight UTC at or after it): "
-            "set it to a past UTC date, for example the day your organization started using the API."
+            f"start_date {config['start_date']} leaves no whole UTC day to read yet: reading starts at the first "
+            f"midnight UTC at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set start_date to a date."
         )
     end = parse_config_datetime(config.get("end_date"), "end_date")
     if end is not None and end <= first_day:

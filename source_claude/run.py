@@ -79,6 +79,15 @@ def run() -> None:
         sys.exit(1)
     entrypoint = SourceClaudeEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
-    with PRINT_BUFFER:
-        for message in entrypoint.run(parsed_args):
-            print(f"{message}\n", end="")
+    try:
+        with PRINT_BUFFER:
+            for message in entrypoint.run(parsed_args):
+                print(f"{message}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise  # the CDK's handler reports it, stack trace included, for whoever debugs it
+        # A config error is the user's to fix: the one sentence, no stack trace.
+        message = error.as_sanitized_airbyte_message()
+        message.trace.error.stack_trace = None
+        print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
+        sys.exit(1)

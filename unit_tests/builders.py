@@ -1,0 +1,118 @@
+"""Config, request and response builders: each test states only the values that matter to it."""
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Mapping, Optional
+
+from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from source_claude import SourceClaude
+
+ADMIN_KEY = "sk-ant-admin01-unit-test-key-0123456789"
+API_URL = "https://api.anthropic.com"
+USAGE_URL = f"{API_URL}/v1/organizations/usage_report/messages"
+COST_URL = f"{API_URL}/v1/organizations/cost_report"
+USAGE_GROUP_BY = ["model", "workspace_id", "api_key_id", "service_tier", "context_window"]
+COST_GROUP_BY = ["workspace_id", "description"]
+STREAMS = {"messages_usage": (USAGE_URL, USAGE_GROUP_BY), "cost_report": (COST_URL, COST_GROUP_BY)}
+
+
+def config(**overrides: Any) -> Dict[str, Any]:
+    return {"admin_api_key": ADMIN_KEY, "start_date": "2025-01-01", **overrides}
+
+
+def report_request(stream: str, starting_at: str, ending_at: str, page: Optional[str] = None) -> HttpRequest:
+    url, group_by = STREAMS[stream]
+    query: Dict[str, Any] = {
+        "bucket_width": "1d",
+        "limit": "31",
+        "group_by[]": group_by,
+        "starting_at": starting_at,
+        "ending_at": ending_at,
+    }
+    if page:
+        query["page"] = page
+    return HttpRequest(url, query_params=query, headers={"x-api-key": ADMIN_KEY, "anthropic-version": "2023-06-01"})
+
+
+def bucket(day: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
+    start = datetime.strptime(day, "%Y-%m-%d")
+    return {
+        "starting_at": f"{start:%Y-%m-%d}T00:00:00Z",
+        "ending_at": f"{start + timedelta(days=1):%Y-%m-%d}T00:00:00Z",
+        "results": list(results),
+    }
+
+
+def page(*buckets: Mapping[str, Any], next_page: Optional[str] = None) -> HttpResponse:
+    body = {"data": list(buckets), "has_more": next_page is not None, "next_page": next_page}
+    return HttpResponse(json.dumps(body), 200)
+
+
+def api_error(status: int, error_type: str, message: str, headers: Optional[Dict[str, str]] = None) -> HttpResponse:
+    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": "req_unit"}
+    return HttpResponse(json.dumps(body), status, headers or {})
+
+
+def usage_row(**values: Any) -> Dict[str, Any]:
+    """A usage result row as the API documents it: every dimension null unless given."""
+    row: Dict[str, Any] = {
+        "uncached_input_tokens": 0,
+        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+        "cache_read_input_tokens": 0,
+        "output_tokens": 0,
+        "server_tool_use": {"web_search_requests": 0},
+        "model": None,
+        "workspace_id": None,
+        "api_key_id": None,
+        "service_tier": None,
+        "context_window": None,
+        "inference_geo": None,
+        "account_id": None,
+        "service_account_id": None,
+    }
+    row.update(values)
+    return row
+
+
+def cost_row(amount: str, **values: Any) -> Dict[str, Any]:
+    row: Dict[str, Any] = {
+        "amount": amount,
+        "currency": "USD",
+        "workspace_id": None,
+        "description": None,
+        "cost_type": None,
+        "model": None,
+        "token_type": None,
+        "service_tier": None,
+        "context_window": None,
+        "inference_geo": None,
+    }
+    row.update(values)
+    return row
+
+
+def catalog(stream: str, sync_mode: SyncMode = SyncMode.incremental) -> ConfiguredAirbyteCatalog:
+    return CatalogBuilder().with_stream(stream, sync_mode).build()
+
+
+def read_stream(
+    stream: str,
+    user_config: Mapping[str, Any],
+    state: Optional[Mapping[str, Any]] = None,
+    sync_mode: SyncMode = SyncMode.incremental,
+    expecting_exception: bool = False,
+) -> EntrypointOutput:
+    """Reads one stream in-process, with config, catalog and state given to the constructor as CDK 7 needs."""
+    configured = catalog(stream, sync_mode)
+    state_messages = StateBuilder().with_stream_state(stream, state).build() if state else None
+    source = SourceClaude(catalog=configured, config=user_config, state=state_messages)
+    return read(source, user_config, configured, state_messages, expecting_exception=expecting_exception)
+
+
+def records_of(output: EntrypointOutput) -> List[Dict[str, Any]]:
+    return [message.record.data for message in output.records]

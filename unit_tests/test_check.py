@@ -1,0 +1,79 @@
+"""check: one request over the last whole day, inside the configured range; errors in one sentence."""
+
+import logging
+from datetime import datetime, timezone
+from unittest import TestCase
+from unittest.mock import patch
+
+import freezegun
+
+from airbyte_cdk.models import Status
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from source_claude import SourceClaude
+from source_claude.source import last_day_probe_config
+from unit_tests.builders import api_error, bucket, config, page, report_request, usage_row
+
+LOGGER = logging.getLogger("test")
+
+
+def run_check(user_config) -> object:
+    with patch("source_claude.source.unreachable_api_url", return_value=None):
+        return SourceClaude(config=user_config).check(LOGGER, user_config)
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestCheck(TestCase):
+    @HttpMocker()
+    def test_reads_only_the_last_whole_day(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        page(bucket("2025-03-09", usage_row(output_tokens=1))))
+
+        status = run_check(config(start_date="2024-01-01"))
+
+        self.assertEqual(status.status, Status.SUCCEEDED)
+
+    @HttpMocker()
+    def test_succeeds_on_a_day_without_usage(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        page(bucket("2025-03-09")))
+
+        self.assertEqual(run_check(config()).status, Status.SUCCEEDED)
+
+    @HttpMocker()
+    def test_401_fails_with_the_sentence_and_nothing_else(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        api_error(401, "authentication_error", "invalid x-api-key"))
+
+        status = run_check(config())
+
+        self.assertEqual(status.status, Status.FAILED)
+        self.assertTrue(status.message.startswith("Anthropic rejected the Admin API key (HTTP 401"), status.message)
+
+    @HttpMocker()
+    def test_403_says_a_regular_key_cannot_read_reports(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        api_error(403, "permission_error", "Admin key required"))
+
+        status = run_check(config())
+
+        self.assertEqual(status.status, Status.FAILED)
+        self.assertIn("Regular API keys (sk-ant-api...) cannot", status.message)
+
+    def test_an_unreachable_api_url_fails_before_any_report_request(self) -> None:
+        user_config = config(api_url="https://nowhere.invalid")
+        with patch("source_claude.source.unreachable_api_url", return_value="Could not connect") as probe:
+            status = SourceClaude(config=user_config).check(LOGGER, user_config)
+
+        probe.assert_called_once_with("https://nowhere.invalid")
+        self.assertEqual((status.status, status.message), (Status.FAILED, "Could not connect"))
+
+
+def test_probe_window_stays_inside_the_configured_range() -> None:
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+    assert last_day_probe_config(config(start_date="2024-01-01"), now) == {
+        **config(), "start_date": "2025-03-09T00:00:00Z", "end_date": "2025-03-10T12:00:00Z"}
+    # start_date later than yesterday: the probe does not reach before it.
+    assert last_day_probe_config(config(start_date="2025-03-10"), now)["start_date"] == "2025-03-10T00:00:00Z"
+    # an end_date in the past: the last day before it.
+    assert last_day_probe_config(config(end_date="2025-02-01"), now)["start_date"] == "2025-01-31T00:00:00Z"

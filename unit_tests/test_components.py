@@ -1,0 +1,70 @@
+"""The record path helpers: flattening, row_key and cents to USD, without HTTP."""
+
+import hashlib
+
+import pytest
+
+from source_claude.components import cents_to_usd, flatten_result_row, row_key
+
+
+def test_flatten_prefixes_nested_objects_except_server_tool_use() -> None:
+    row = {
+        "model": "m",
+        "cache_creation": {"ephemeral_5m_input_tokens": 5, "ephemeral_1h_input_tokens": 1},
+        "server_tool_use": {"web_search_requests": 2},
+        "workspace_id": None,
+    }
+    assert flatten_result_row(row, "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z") == {
+        "starting_at": "2025-01-01T00:00:00Z",
+        "ending_at": "2025-01-02T00:00:00Z",
+        "model": "m",
+        "cache_creation_ephemeral_5m_input_tokens": 5,
+        "cache_creation_ephemeral_1h_input_tokens": 1,
+        "web_search_requests": 2,
+        "workspace_id": None,
+    }
+
+
+def test_flatten_never_overwrites_a_top_level_field_with_a_nested_one() -> None:
+    row = {"model": "top", "server_tool_use": {"model": "nested"}}
+    flat = flatten_result_row(row, "s", "e")
+    assert (flat["model"], flat["server_tool_use_model"]) == ("top", "nested")
+
+
+def test_row_key_is_md5_of_the_json_identity_with_nulls() -> None:
+    # Written by hand: the bucket start, then each dimension in order, null for a missing or null one.
+    identity = b'["2025-01-01T00:00:00Z","claude-opus-4-1",null,"apikey_01"]'
+    record = {"starting_at": "2025-01-01T00:00:00Z", "model": "claude-opus-4-1", "workspace_id": None,
+              "api_key_id": "apikey_01"}
+    assert row_key(record, ["model", "workspace_id", "api_key_id"]) == hashlib.md5(identity).hexdigest()
+
+
+def test_row_key_tells_null_from_the_string_none_and_empty() -> None:
+    keys = {
+        row_key({"starting_at": "d", "model": value}, ["model"])
+        for value in (None, "None", "null", "")
+    }
+    assert len(keys) == 4
+
+
+@pytest.mark.parametrize(
+    "cents, usd",
+    [
+        ("123.78912", "1.2378912"),
+        ("123.45", "1.2345"),
+        ("100", "1.00"),
+        ("0", "0.00"),
+        ("1E+3", "10"),
+        ("-0.5", "-0.005"),
+        (186, "1.86"),
+        (186.5, "1.865"),
+        ("98765432109876543210.98765432109876543210", "987654321098765432.1098765432109876543210"),
+    ],
+)
+def test_cents_to_usd_moves_the_decimal_point_exactly(cents, usd) -> None:
+    assert cents_to_usd(cents) == usd
+
+
+@pytest.mark.parametrize("cents", [None, "", "abc", "NaN", "Infinity", True, {"amount": 1}])
+def test_cents_to_usd_is_none_for_what_is_not_a_finite_amount(cents) -> None:
+    assert cents_to_usd(cents) is None

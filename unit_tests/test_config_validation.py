@@ -1,0 +1,72 @@
+"""Every config mistake gets one sentence that says what is wrong and how to fix it."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from source_claude.config_validation import ConfigError, validate_config
+from unit_tests.builders import config
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"admin_api_key": None}, "admin_api_key is missing: create an Admin key (sk-ant-admin...)"),
+        ({"admin_api_key": ""}, "admin_api_key is missing"),
+        ({"admin_api_key": "   "}, "admin_api_key is missing"),
+        ({"admin_api_key": " sk-ant-admin01-abc\n"}, "spaces or line breaks around it: paste the key again"),
+        ({"admin_api_key": "sk-ant-api03-abc"}, "is a regular API key (sk-ant-api...), which cannot read usage"),
+        ({"start_date": None}, "start_date is missing: set it to the first UTC day"),
+        ({"start_date": "2025/01/01"}, "start_date '2025/01/01' is not a date: use a UTC date like 2025-01-01"),
+        ({"start_date": "yesterday"}, "start_date 'yesterday' is not a date"),
+        ({"start_date": "2025-02-30"}, "start_date '2025-02-30' is not a real calendar date"),
+        ({"start_date": "2025-03-11"}, "start_date 2025-03-11 is in the future"),
+        ({"start_date": "2025-03-10T12:00:01Z"}, "is in the future"),
+        ({"start_date": "2025-03-09T23:00:00-02:00"}, "leaves no whole UTC day to read yet: reading starts at the "
+                                                      "first midnight UTC at or after it (2025-03-11T00:00:00Z)"),
+        ({"end_date": "2024-12-31"}, "end_date 2024-12-31 is not after start_date 2025-01-01"),
+        ({"end_date": "2025-01-01"}, "end_date 2025-01-01 is not after start_date"),
+        ({"end_date": "01/02/2025"}, "end_date '01/02/2025' is not a date"),
+        ({"lookback_window_days": 32}, "lookback_window_days must be a whole number of days from 0 to 31, not 32"),
+        ({"lookback_window_days": -1}, "not -1"),
+        ({"lookback_window_days": "3"}, "not '3'"),
+        ({"lookback_window_days": True}, "not True"),
+        ({"api_url": "http://api.anthropic.com"}, "is not https: the Admin key must only travel encrypted"),
+        ({"api_url": "http://10.0.0.5:8080"}, "is not https"),
+        ({"api_url": "ftp://example.com"}, "is not a URL: leave it empty to use https://api.anthropic.com"),
+        ({"api_url": "api.anthropic.com"}, "is not a URL"),
+    ],
+)
+def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config(**overrides), now=NOW)
+    assert expected in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"start_date": "2025-03-10"},  # today: a valid start, today's bucket is read once it ends
+        {"start_date": "2025-03-09T20:00:00-02:00"},
+        {"start_date": "2024-06-01T00:00:00.123Z", "end_date": "2024-07-01"},
+        {"end_date": "2099-01-01"},  # a future end is read as now
+        {"lookback_window_days": 0},
+        {"lookback_window_days": 31},
+        {"api_url": "https://proxy.example.com/anthropic"},
+        {"api_url": "http://127.0.0.1:8765"},
+        {"api_url": "http://localhost:8765"},
+        {"api_url": "http://[::1]:8765"},
+    ],
+)
+def test_valid_configs_pass(overrides) -> None:
+    validate_config(config(**overrides), now=NOW)
+
+
+def test_messages_never_contain_the_key() -> None:
+    key = "sk-ant-api03-SECRET-VALUE"
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config(admin_api_key=key), now=NOW)
+    assert key not in str(raised.value) and "SECRET" not in str(raised.value)

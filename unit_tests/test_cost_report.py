@@ -1,0 +1,109 @@
+"""cost_report: GET /v1/organizations/cost_report, daily buckets grouped by workspace and description.
+
+What the manifest promises for this stream:
+- the same windows, pagination and state as messages_usage, with group_by[] = workspace_id, description only;
+- amount stays exactly the API's decimal string in cents; amount_usd is amount / 100, exact;
+- row_key covers the description and every field parsed from it.
+"""
+
+import json
+from unittest import TestCase
+
+import freezegun
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from unit_tests.builders import bucket, config, cost_row, page, read_stream, records_of, report_request
+
+STREAM = "cost_report"
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestCostReport(TestCase):
+    @HttpMocker()
+    def test_sends_only_the_cost_dimensions_and_keeps_every_field(self, http_mocker: HttpMocker) -> None:
+        row = cost_row(
+            "123.78912",
+            workspace_id="wrkspc_01",
+            description="Claude Opus 4.1 Usage - Input Tokens",
+            cost_type="tokens",
+            model="claude-opus-4-1",
+            token_type="uncached_input_tokens",
+            service_tier="standard",
+            context_window="0-200k",
+            inference_geo="global",
+        )
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        page(bucket("2025-03-08", row)))
+
+        [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual(
+            {k: v for k, v in record.items() if k not in ("row_key", "amount_usd")},
+            {
+                "starting_at": "2025-03-08T00:00:00Z",
+                "ending_at": "2025-03-09T00:00:00Z",
+                "amount": "123.78912",
+                "currency": "USD",
+                "workspace_id": "wrkspc_01",
+                "description": "Claude Opus 4.1 Usage - Input Tokens",
+                "cost_type": "tokens",
+                "model": "claude-opus-4-1",
+                "token_type": "uncached_input_tokens",
+                "service_tier": "standard",
+                "context_window": "0-200k",
+                "inference_geo": "global",
+            },
+        )
+        self.assertEqual(record["amount_usd"], 1.2378912)
+
+    @HttpMocker()
+    def test_non_token_costs_with_null_model_are_kept_and_keyed_apart(self, http_mocker: HttpMocker) -> None:
+        """Given code execution and web search lines in the default workspace, Then both arrive with distinct keys."""
+        rows = [
+            cost_row("40.5", description="Code Execution Usage", cost_type="code_execution"),
+            cost_row("40.5", description="Web Search Usage", cost_type="web_search"),
+            cost_row("40.5", workspace_id="wrkspc_01", description="Web Search Usage", cost_type="web_search"),
+        ]
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        page(bucket("2025-03-08", *rows)))
+
+        records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["amount"] for r in records], ["40.5", "40.5", "40.5"])
+        self.assertEqual(len({r["row_key"] for r in records}), 3)
+
+    @HttpMocker()
+    def test_state_and_lookback(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T12:00:01Z"),
+                        page(bucket("2025-03-07", cost_row("1")), bucket("2025-03-08", cost_row("2"))))
+
+        output = read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-07T00:00:00Z"})
+
+        self.assertEqual([r["amount"] for r in records_of(output)], ["1", "2"])
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"starting_at": "2025-03-08T00:00:00Z"})
+
+
+class TestAmountUsdOnTheWire(TestCase):
+    """amount_usd must reach stdout as the exact decimal, including where a float could not hold it."""
+
+    def test_serialized_record_carries_the_exact_quotient(self) -> None:
+        from airbyte_cdk.entrypoint import AirbyteEntrypoint
+        from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+
+        from source_claude.components import add_amount_usd
+
+        cases = {
+            "123.78912": "1.2378912",
+            "12345678901234567890.123456789": "123456789012345678.90123456789",
+            "0.000001": "0.00000001",
+            "-250": "-2.50",
+        }
+        for cents, usd in cases.items():
+            data = {"amount": cents}
+            add_amount_usd(data, "amount")
+            message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=data, emitted_at=0))
+            line = AirbyteEntrypoint.airbyte_message_to_string(message)
+            self.assertIn(f'"amount_usd":{usd}', line)
+            self.assertEqual(json.loads(line)["record"]["data"]["amount"], cents)

@@ -1,0 +1,158 @@
+"""Error handling, for both report streams: what fails, with which message and failure type, and what is retried.
+
+- 401 and 403 fail as config errors that say which key is needed; 404 points at api_url;
+- 400 fails with the API's own message;
+- 429 waits for retry-after (+1 s, the CDK's margin), or backs off exponentially without it;
+- 500, 502, 503, 504 and 529 back off exponentially, at most five retries;
+- a 200 whose body is not a whole report page is fetched again, never read as an empty page;
+- the Admin key appears in no message, whatever fails.
+"""
+
+from typing import List, Tuple
+from unittest.mock import patch
+
+import freezegun
+import pytest
+
+from airbyte_cdk.models import AirbyteMessageSerializer, FailureType, SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+
+from unit_tests.builders import (
+    ADMIN_KEY,
+    api_error,
+    bucket,
+    config,
+    cost_row,
+    page,
+    read_stream,
+    records_of,
+    report_request,
+    usage_row,
+)
+
+ROWS = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
+WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T12:00:01Z")
+both_streams = pytest.mark.parametrize("stream", list(ROWS))
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with freezegun.freeze_time("2025-03-10T12:00:00Z"):
+        yield
+
+
+def read_once(stream: str, responses, expecting_exception: bool = False) -> Tuple[EntrypointOutput, List[float]]:
+    """Serves `responses` in order to the stream's one window; returns the output and the waits (sleep patched)."""
+    with HttpMocker() as http_mocker, patch("time.sleep") as sleep:
+        http_mocker.get(report_request(stream, *WINDOW), responses)
+        output = read_stream(stream, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh,
+                             expecting_exception=expecting_exception)
+    waits = [call.args[0] for call in sleep.call_args_list if call.args and call.args[0] >= 1]
+    return output, waits
+
+
+def first_error(output: EntrypointOutput):
+    return output.errors[0].trace.error
+
+
+def assert_key_never_shown(output: EntrypointOutput) -> None:
+    for message in output.get_message_iterator():
+        assert ADMIN_KEY not in str(AirbyteMessageSerializer.dump(message))
+
+
+@both_streams
+def test_401_is_a_config_error_naming_the_admin_key(stream: str) -> None:
+    output, _ = read_once(stream, api_error(401, "authentication_error", "invalid x-api-key"), expecting_exception=True)
+
+    error = first_error(output)
+    assert error.failure_type == FailureType.config_error
+    assert "rejected the Admin API key (HTTP 401: invalid x-api-key)" in error.message
+    assert "sk-ant-admin" in error.message
+    assert records_of(output) == []
+    assert_key_never_shown(output)
+
+
+@both_streams
+def test_403_is_a_config_error_saying_regular_keys_cannot_read_reports(stream: str) -> None:
+    output, _ = read_once(stream, api_error(403, "permission_error", "not allowed"), expecting_exception=True)
+
+    error = first_error(output)
+    assert error.failure_type == FailureType.config_error
+    assert "Regular API keys (sk-ant-api...) cannot" in error.message
+    assert_key_never_shown(output)
+
+
+@both_streams
+def test_404_points_at_api_url(stream: str) -> None:
+    output, _ = read_once(stream, api_error(404, "not_found_error", "Not found"), expecting_exception=True)
+
+    error = first_error(output)
+    assert error.failure_type == FailureType.config_error
+    assert "Check that api_url is the Anthropic API" in error.message
+
+
+@both_streams
+def test_400_fails_with_the_api_message(stream: str) -> None:
+    message = "Cannot specify more than 5 group_by[] dimensions."
+    output, _ = read_once(stream, api_error(400, "invalid_request_error", message), expecting_exception=True)
+
+    assert message in first_error(output).message
+    assert records_of(output) == []
+    assert_key_never_shown(output)
+
+
+@both_streams
+def test_429_waits_for_retry_after(stream: str) -> None:
+    output, waits = read_once(stream, [
+        api_error(429, "rate_limit_error", "slow down", {"retry-after": "30"}),
+        page(bucket("2025-03-08", ROWS[stream])),
+    ])
+
+    assert waits == [31]
+    assert len(records_of(output)) == 1
+
+
+@both_streams
+def test_429_without_retry_after_backs_off_exponentially(stream: str) -> None:
+    output, waits = read_once(stream, [
+        api_error(429, "rate_limit_error", "slow down"),
+        api_error(429, "rate_limit_error", "slow down"),
+        page(bucket("2025-03-08", ROWS[stream])),
+    ])
+
+    assert waits == [3, 5]
+    assert len(records_of(output)) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 529])
+def test_server_errors_are_retried_with_backoff(status: int) -> None:
+    output, waits = read_once("messages_usage", [api_error(status, "api_error", "boom")] * 3 + [
+        page(bucket("2025-03-08", usage_row(output_tokens=9)))
+    ])
+
+    assert waits == [3, 5, 9]
+    assert [r["output_tokens"] for r in records_of(output)] == [9]
+
+
+def test_retries_are_bounded() -> None:
+    """Given a 503 that never ends, Then the read stops after five retries with a transient error."""
+    output, waits = read_once("cost_report", [api_error(503, "api_error", "down")] * 6, expecting_exception=True)
+
+    assert waits == [3, 5, 9, 17, 33]
+    assert first_error(output).failure_type == FailureType.transient_error
+    assert records_of(output) == []
+
+
+@pytest.mark.parametrize("body", [
+    '{"data": [{"starting_at": "2025-03-08T00:00:00Z", "ending_at": "2025-03-09T00:0',
+    "",
+    "<html>bad gateway</html>",
+    '{"has_more": false}',
+], ids=["truncated json", "empty body", "html from a proxy", "no data list"])
+def test_a_200_that_is_not_a_report_page_is_fetched_again(body: str) -> None:
+    output, waits = read_once("messages_usage", [
+        HttpResponse(body, 200),
+        page(bucket("2025-03-08", usage_row(output_tokens=9))),
+    ])
+
+    assert [r["output_tokens"] for r in records_of(output)] == [9]
+    assert len(waits) == 1

@@ -1,0 +1,37 @@
+"""The spec: the config contract users' connections depend on."""
+
+import logging
+
+from source_claude import SourceClaude
+
+PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "api_url"]
+
+
+def connection_specification() -> dict:
+    return SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+
+
+def test_properties_required_and_order() -> None:
+    spec = connection_specification()
+    assert list(spec["properties"]) == PROPERTIES
+    assert spec["required"] == ["admin_api_key", "start_date"]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4]
+
+
+def test_every_property_has_title_description_and_example() -> None:
+    for name, schema in connection_specification()["properties"].items():
+        assert schema["title"] and schema["description"] and schema["examples"], name
+
+
+def test_the_key_is_a_secret_and_says_where_to_create_it() -> None:
+    key = connection_specification()["properties"]["admin_api_key"]
+    assert key["airbyte_secret"] is True
+    assert "Admin keys" in key["description"] and "sk-ant-admin" in key["description"]
+
+
+def test_defaults_and_bounds() -> None:
+    properties = connection_specification()["properties"]
+    assert (properties["lookback_window_days"]["default"], properties["lookback_window_days"]["minimum"],
+            properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
+    assert properties["api_url"]["default"] == "https://api.anthropic.com"
+    assert "default" not in properties["end_date"]
