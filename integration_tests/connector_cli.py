@@ -1,0 +1,90 @@
+"""Runs the installed `source-claude` command as a subprocess, the way Airbyte and PyAirbyte do."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
+PRIMARY_KEY = "row_key"
+
+
+@dataclass
+class ConnectorRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    messages: List[Dict[str, Any]] = field(default_factory=list)
+
+    def of_type(self, message_type: str) -> List[Dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == message_type]
+
+    def records(self, stream: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [m["record"]["data"] for m in self.of_type("RECORD") if stream in (None, m["record"]["stream"])]
+
+    def final_states(self) -> List[Dict[str, Any]]:
+        """The last STATE message of each stream: what a platform would hand to the next sync."""
+        latest: Dict[str, Dict[str, Any]] = {}
+        for message in self.of_type("STATE"):
+            latest[message["state"]["stream"]["stream_descriptor"]["name"]] = message["state"]
+        return list(latest.values())
+
+    def errors(self) -> List[Dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+
+    def connection_status(self) -> Dict[str, Any]:
+        [status] = self.of_type("CONNECTION_STATUS")
+        return status["connectionStatus"]
+
+
+def run_connector(
+    command: str,
+    config: Optional[Mapping[str, Any]] = None,
+    catalog: Optional[Mapping[str, Any]] = None,
+    state: Optional[Sequence[Mapping[str, Any]]] = None,
+    timeout: float = 300,
+) -> ConnectorRun:
+    """Runs one protocol command; JSON numbers are parsed as Decimal so money can be compared exactly."""
+    with tempfile.TemporaryDirectory() as directory:
+        args = [CONNECTOR, command]
+        for name, content in (("config", config), ("catalog", catalog), ("state", state)):
+            if content is not None:
+                path = Path(directory, f"{name}.json")
+                path.write_text(json.dumps(content, default=float))  # messages read back hold Decimals
+                args += [f"--{name}", str(path)]
+        completed = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=directory,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    messages = [json.loads(line, parse_float=Decimal) for line in completed.stdout.splitlines() if line.startswith("{")]
+    return ConnectorRun(completed.returncode, completed.stdout, completed.stderr, messages)
+
+
+def configured_catalog(*streams: str, sync_mode: str = "incremental") -> Dict[str, Any]:
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": stream,
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                    "source_defined_cursor": True,
+                    "default_cursor_field": ["starting_at"],
+                    "source_defined_primary_key": [[PRIMARY_KEY]],
+                },
+                "sync_mode": sync_mode,
+                "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
+                "cursor_field": ["starting_at"],
+                "primary_key": [[PRIMARY_KEY]],
+            }
+            for stream in streams
+        ]
+    }
+
+
+def deduplicated(records: Sequence[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
+    """What an Append + Deduped destination keeps: the last record of each primary key."""
+    return {record[PRIMARY_KEY]: record for record in records}
