@@ -13,8 +13,15 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $@
 
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[demo]'
+	touch $@
+
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not image_tests"
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/python examples/demo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .demo .bench dist build *.egg-info
