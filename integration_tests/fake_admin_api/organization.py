@@ -173,8 +173,15 @@ class Organization:
         return rows
 
     def _price(self, day: date, usage: List[UsageRow]) -> List[CostRow]:
+        """Cost lines at the cost report's full dimensionality: one per workspace and description, in cents."""
         prices = {model: (name, price) for model, name, price, _ in MODELS}
-        rows = []
+        lines: Dict[Tuple[Optional[str], str], CostRow] = {}
+
+        def add(line: CostRow) -> None:
+            key = (line.workspace_id, line.description)
+            known = lines.get(key)
+            lines[key] = line if known is None else known._replace(amount_cents=known.amount_cents + line.amount_cents)
+
         for row in usage:
             if row.service_tier == "priority":
                 continue  # Priority Tier costs are not in the cost report.
@@ -191,35 +198,28 @@ class Organization:
             for token_type, label, multiplier in TOKEN_PRICES:
                 if not tokens[token_type]:
                     continue
-                amount = tokens[token_type] * input_price * multiplier * tier_factor * window_factor
-                rows.append(
-                    CostRow(
-                        day=day,
-                        workspace_id=row.workspace_id,
-                        description=_token_description(name, label, row.service_tier, row.context_window, row.inference_geo),
-                        cost_type="tokens",
-                        model=row.model,
-                        token_type=token_type,
-                        service_tier=row.service_tier,
-                        context_window=row.context_window,
-                        inference_geo=row.inference_geo,
-                        amount_cents=amount,
-                    )
-                )
+                add(CostRow(
+                    day=day,
+                    workspace_id=row.workspace_id,
+                    description=_token_description(name, label, row.service_tier, row.context_window, row.inference_geo),
+                    cost_type="tokens",
+                    model=row.model,
+                    token_type=token_type,
+                    service_tier=row.service_tier,
+                    context_window=row.context_window,
+                    inference_geo=row.inference_geo,
+                    amount_cents=tokens[token_type] * input_price * multiplier * tier_factor * window_factor,
+                ))
             if row.web_search_requests:
-                rows.append(
-                    CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
-                            row.web_search_requests * WEB_SEARCH_CENTS)
-                )
+                add(CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
+                            row.web_search_requests * WEB_SEARCH_CENTS))
         rng = random.Random(f"{self.seed}:{day.isoformat()}:code:{self._restatements.get(day, 0)}")
         for workspace_id in self.workspaces:
             if rng.random() < 0.5:
                 hours = Decimal(rng.randint(1, 4000)) / Decimal(1000)
-                rows.append(
-                    CostRow(day, workspace_id, "Code Execution Usage", "code_execution", None, None, None, None, None,
-                            hours * CODE_EXECUTION_CENTS_PER_HOUR)
-                )
-        return rows
+                add(CostRow(day, workspace_id, "Code Execution Usage", "code_execution", None, None, None, None, None,
+                            hours * CODE_EXECUTION_CENTS_PER_HOUR))
+        return list(lines.values())
 
 
 def _token_description(model_name: str, label: str, tier: str, window: str, geo: str) -> str:
