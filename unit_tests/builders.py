@@ -111,7 +111,11 @@ def read_stream(
     configured = catalog(stream, sync_mode)
     state_messages = StateBuilder().with_stream_state(stream, state).build() if state else None
     source = SourceClaude(catalog=configured, config=user_config, state=state_messages)
-    return read(source, user_config, configured, state_messages, expecting_exception=expecting_exception)
+    output = read(source, user_config, configured, state_messages, expecting_exception=expecting_exception)
+    if not expecting_exception:
+        # The wrapper only logs a failed read; an unexpected request (no mock for it) must fail the test.
+        assert not output.errors, output.errors[0].trace.error.internal_message
+    return output
 
 
 def records_of(output: EntrypointOutput) -> List[Dict[str, Any]]:
