@@ -4,6 +4,7 @@
 from dataclasses import InitVar, dataclass, field
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
+import re
 from typing import Any, Generator, Iterable, List, Mapping, MutableMapping, Optional, Union
 
 import orjson
@@ -21,6 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 # becomes `web_search_requests`. Every other nested object is flattened with its name as a prefix, so
 # `cache_creation.ephemeral_5m_input_tokens` becomes `cache_creation_ephemeral_5m_input_tokens`.
 UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Where a response keeps its parsed report page, so the error handler, paginator and extractor share one parse.
 _REPORT_PAGE = "_source_claude_report_page"
 INCOMPLETE_PAGE_MESSAGE = "The Anthropic Admin API returned an incomplete report page; retrying."
@@ -164,7 +166,13 @@ def add_amount_usd(record: MutableMapping[str, Any], cents_field: str) -> None:
 
 
 def cents_to_usd(cents: Any) -> Optional[str]:
-    """The decimal text of `cents` / 100, computed by moving the decimal point; None if not a finite number."""
+    """The decimal text of `cents` / 100, exact: the decimal point moves two places; None if not a finite number."""
+    if type(cents) is str and _PLAIN_DECIMAL.fullmatch(cents):
+        # The usual form, moved as text: "123.78912" -> "1.2378912" (Decimal measured 3x slower per record).
+        sign, digits = ("-", cents[1:]) if cents[0] == "-" else ("", cents)
+        whole, _, fraction = digits.partition(".")
+        whole = whole.rjust(3, "0")
+        return f"{sign}{whole[:-2].lstrip('0') or '0'}.{whole[-2:]}{fraction}"
     if isinstance(cents, bool) or not isinstance(cents, (str, int, float)):
         return None
     try:

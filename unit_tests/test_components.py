@@ -1,6 +1,7 @@
 """The record path helpers: flattening, row_key and cents to USD, without HTTP."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -68,3 +69,17 @@ def test_cents_to_usd_moves_the_decimal_point_exactly(cents, usd) -> None:
 @pytest.mark.parametrize("cents", [None, "", "abc", "NaN", "Infinity", True, {"amount": 1}])
 def test_cents_to_usd_is_none_for_what_is_not_a_finite_amount(cents) -> None:
     assert cents_to_usd(cents) is None
+
+
+@pytest.mark.parametrize(
+    "cents",
+    ["0", "7", "42", "100", "123.45", "0.000001", "-0.5", "-1234567.891", "0005.50", "99999999999999999999.1",
+     "12.", ".5", "1e3", "1E-7", " 12", "+3"],
+)
+def test_every_decimal_form_gives_the_exact_quotient_as_a_json_number(cents) -> None:
+    """Plain strings take the text path, other forms go through Decimal: both must be exact and valid JSON numbers."""
+    from decimal import Decimal
+
+    usd = cents_to_usd(cents)
+    assert Decimal(usd) * 100 == Decimal(cents)
+    assert re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?", usd), usd
