@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from hashlib import md5
 import re
 from typing import Any, Generator, Iterable, List, Mapping, MutableMapping, Optional, Union
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -69,7 +70,25 @@ class ReportPageErrorHandler(ErrorHandler):
         if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
             if read_report_page(response_or_exception) is None:
                 return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
-        return self.error_handler.interpret_response(response_or_exception)
+        resolution = self.error_handler.interpret_response(response_or_exception)
+        if isinstance(response_or_exception, requests.RequestException) and resolution.response_action == ResponseAction.RETRY:
+            # No HTTP answer at all: say so in one sentence instead of urllib3's repr of the connection pool.
+            request = response_or_exception.request
+            url = request.url if request is not None and request.url else "the Anthropic API"
+            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
+                                   connection_problem(url, response_or_exception))
+        return resolution
+
+
+def connection_problem(url: str, error: Exception) -> str:
+    """One sentence for a request that got no HTTP answer at all."""
+    parts = urlsplit(url)
+    where = f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+    if isinstance(error, requests.exceptions.Timeout):
+        return (f"{where} did not answer in time ({type(error).__name__}): check api_url, and that this machine "
+                "may make outbound HTTPS requests to it.")
+    return (f"Could not connect to {where} ({type(error).__name__}): check api_url, and that this machine may "
+            "make outbound HTTPS requests to it (DNS, firewall, proxy).")
 
 
 @dataclass

@@ -131,3 +131,32 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
+
+
+def validate_state(state_messages: Any) -> None:
+    """Refuses a saved state whose cursor is not a timestamp, which the CDK would report as an internal error."""
+    for message in state_messages:
+        stream = getattr(message, "stream", None)
+        if stream is None or stream.stream_state is None:
+            continue
+        name = stream.stream_descriptor.name
+        blob = vars(stream.stream_state) if not isinstance(stream.stream_state, dict) else stream.stream_state
+        value = blob.get("starting_at")
+        if value is None or "state_type" in blob:
+            continue  # no cursor yet, or the CDK's own concurrent state format
+        if not isinstance(value, str) or not _STATE_TIMESTAMP.match(value) or not _parses(value):
+            raise ConfigError(
+                f"The saved state of {name} has starting_at {value!r}, which is not a UTC timestamp like "
+                "2025-01-31T00:00:00Z: reset this stream (or drop it from the state) to read it again from start_date."
+            )
+
+
+_STATE_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _parses(value: str) -> bool:
+    try:
+        isoparse(value)
+    except ValueError:
+        return False
+    return True

@@ -1,23 +1,13 @@
 import sys
-import time
-import traceback
 from typing import Any, List, Mapping, Optional
 
 import orjson
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import PRINT_BUFFER
-from airbyte_cdk.models import (
-    AirbyteErrorTraceMessage,
-    AirbyteMessage,
-    AirbyteTraceMessage,
-    ConnectorSpecification,
-    FailureType,
-    TraceType,
-    Type,
-)
+from airbyte_cdk.models import ConnectorSpecification, FailureType
 from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteMessageSerializer
-from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, update_secrets
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude.config_validation import ConfigError, validate_config
@@ -40,54 +30,48 @@ class SourceClaudeEntrypoint(AirbyteEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
-def _source_from_args(args: List[str]) -> Optional[SourceClaude]:
+def _source_from_args(args: List[str]) -> SourceClaude:
     """Builds the source with config, catalog and state (CDK 7 reads them only at construction)."""
+    paths = {name: getattr(AirbyteEntrypoint, f"extract_{name}")(args) for name in ("config", "catalog", "state")}
     try:
-        paths = {name: getattr(AirbyteEntrypoint, f"extract_{name}")(args) for name in ("config", "catalog", "state")}
         config = SourceClaude.read_config(paths["config"]) if paths["config"] else None
-        if config:
-            update_secrets([config["admin_api_key"]] if isinstance(config.get("admin_api_key"), str) else [])
+        if config and isinstance(config.get("admin_api_key"), str):
+            update_secrets([config["admin_api_key"]])  # masked in every log line from here on
         catalog = SourceClaude.read_catalog(paths["catalog"]) if paths["catalog"] else None
         state = SourceClaude.read_state(paths["state"]) if paths["state"] else None
-        return SourceClaude(catalog=catalog, config=config, state=state)
-    except Exception as error:
-        _emit_start_failure(error)
-        return None
+    except AirbyteTracedException:
+        raise
+    except Exception as error:  # unreadable files: the user's to fix
+        raise AirbyteTracedException(message=f"source-claude could not read its input: {error}",
+                                     failure_type=FailureType.config_error) from None
+    return SourceClaude(catalog=catalog, config=config, state=state)
 
 
-def _emit_start_failure(error: Exception) -> None:
-    traced = error if isinstance(error, AirbyteTracedException) else None
-    message = traced.message if traced and traced.message else f"source-claude could not start: {error}"
-    trace = AirbyteTraceMessage(
-        type=TraceType.ERROR,
-        emitted_at=time.time() * 1000,
-        error=AirbyteErrorTraceMessage(
-            message=filter_secrets(message),
-            internal_message=filter_secrets(repr(error)),
-            stack_trace=filter_secrets(traceback.format_exc()),
-            failure_type=traced.failure_type if traced else FailureType.config_error,
-        ),
-    )
-    print(orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode())
+def _emit_failure(error: AirbyteTracedException) -> None:
+    """The failure as one TRACE message, without the CDK's FATAL log that repeats it with a traceback.
+
+    A config error is the user's to fix, so it goes without a stack trace; other failures keep theirs in the
+    TRACE message, where Airbyte shows it as failure details. Secrets are masked.
+    """
+    message = error.as_sanitized_airbyte_message()
+    if error.failure_type == FailureType.config_error:
+        message.trace.error.stack_trace = None
+    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
 
 
 def run() -> None:
     """What `airbyte_cdk.entrypoint.launch` does, with the source built from the arguments and our entrypoint."""
     args = sys.argv[1:]
-    source = _source_from_args(args)
-    if source is None:
-        sys.exit(1)
-    entrypoint = SourceClaudeEntrypoint(source)
-    parsed_args = entrypoint.parse_args(args)
+    if not args:
+        sys.exit("usage: source-claude {spec,check,discover,read} [--config CONFIG] [--catalog CATALOG] "
+                 "[--state STATE] [--debug]; see source-claude --help")
     try:
+        source = _source_from_args(args)
+        entrypoint = SourceClaudeEntrypoint(source)
+        parsed_args = entrypoint.parse_args(args)
         with PRINT_BUFFER:
             for message in entrypoint.run(parsed_args):
                 print(f"{message}\n", end="")
     except AirbyteTracedException as error:
-        if error.failure_type != FailureType.config_error:
-            raise  # the CDK's handler reports it, stack trace included, for whoever debugs it
-        # A config error is the user's to fix: the one sentence, no stack trace.
-        message = error.as_sanitized_airbyte_message()
-        message.trace.error.stack_trace = None
-        print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
+        _emit_failure(error)
         sys.exit(1)

@@ -1,17 +1,36 @@
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import requests
 
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_claude.config_validation import DEFAULT_API_URL, first_whole_utc_day, parse_config_datetime
+from source_claude.components import connection_problem
+from source_claude.config_validation import (
+    DEFAULT_API_URL,
+    ConfigError,
+    first_whole_utc_day,
+    parse_config_datetime,
+    validate_state,
+)
 
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 CHECKED_STREAM = "messages_usage"
 REACHABILITY_TIMEOUT_SECONDS = 15
+# What the CDK puts before the error handler's own message once retries are spent.
+_CDK_RETRIES_PREFIX = "Exhausted available request attempts. Please see logs for more details. Exception: "
 
 
 class SourceClaude(YamlDeclarativeSource):
@@ -22,6 +41,10 @@ class SourceClaude(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         **kwargs: Any,
     ) -> None:
+        try:
+            validate_state(state or [])
+        except ConfigError as error:
+            raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
@@ -41,18 +64,61 @@ class SourceClaude(YamlDeclarativeSource):
             return AirbyteConnectionStatus(status=Status.SUCCEEDED)
         return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
 
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[List[AirbyteStateMessage]] = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read, refusing a catalog that names streams this source lacks, and ending a failed sync
+        with one paragraph that says what failed and that the next sync resumes, instead of the CDK's summary
+        of exception reprs. (The CDK reads nothing and exits 0 for an unknown stream.)"""
+        known = [stream["name"] for stream in self.resolved_manifest["streams"]]
+        unknown = sorted({configured.stream.name for configured in catalog.streams} - set(known))
+        if unknown:
+            raise AirbyteTracedException(
+                message=(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
+                         f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog."),
+                failure_type=FailureType.config_error,
+            )
+        stream_errors: Dict[str, Any] = {}
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
+                    descriptor = message.trace.error.stream_descriptor
+                    stream_errors.setdefault(descriptor.name if descriptor else "source", message.trace.error)
+                yield message
+        except AirbyteTracedException as failure:
+            if not stream_errors:
+                raise
+            raise incomplete_sync(stream_errors, failure) from None
+
+
+def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException) -> AirbyteTracedException:
+    reasons = " ".join(
+        f"{stream}: {(error.message or '').removeprefix(_CDK_RETRIES_PREFIX)}" for stream, error in stream_errors.items()
+    )
+    failure_types = {error.failure_type for error in stream_errors.values()}
+    failure_type = (
+        FailureType.config_error if FailureType.config_error in failure_types
+        else FailureType.transient_error if failure_types == {FailureType.transient_error}
+        else FailureType.system_error
+    )
+    return AirbyteTracedException(
+        message=(f"The sync stopped before reading everything. {reasons} Every record up to each stream's last "
+                 "saved state was delivered; once the cause is fixed, the next sync resumes from there."),
+        internal_message=failure.internal_message or failure.message,
+        failure_type=failure_type,
+    )
+
 
 def unreachable_api_url(api_url: str) -> Optional[str]:
     """A sentence saying why api_url cannot be reached, or None if it answers HTTP at all (proxies honoured)."""
     try:
         requests.head(api_url, timeout=REACHABILITY_TIMEOUT_SECONDS, allow_redirects=False)
-    except requests.exceptions.Timeout:
-        return (f"{api_url} did not answer within {REACHABILITY_TIMEOUT_SECONDS} s: check api_url, and that this "
-                "machine may make outbound HTTPS requests to it (firewall, proxy).")
     except requests.exceptions.RequestException as error:
-        reason = type(error).__name__
-        return (f"Could not connect to {api_url} ({reason}): check api_url, and that this machine may make "
-                "outbound HTTPS requests to it (DNS, firewall, proxy).")
+        return connection_problem(api_url, error)
     return None
 
 
