@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from integration_tests.connector_cli import PeakMemory  # noqa: E402
 from integration_tests.fake_admin_api import COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, Organization  # noqa: E402
 
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
@@ -55,34 +55,6 @@ def measure(api: FakeAdminApi, stream: str, command: List[str]) -> Measurement:
         raise SystemExit(f"{command[0]} exited with status {status}")
     return Measurement(records, len(api.report_requests(PATHS[stream])), wall,
                        usage.ru_utime + usage.ru_stime, peak_kib / 1024)
-
-
-class PeakMemory:
-    """The child's own high-water RSS (VmHWM), sampled from /proc while it runs.
-
-    rusage's ru_maxrss will not do: on Linux a child inherits the forking parent's high-water mark across exec,
-    and this parent holds the whole synthetic organization.
-    """
-
-    def __init__(self, pid: int) -> None:
-        self._path, self._peak_kib, self._done = f"/proc/{pid}/status", 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._done.wait(0.05):
-            try:
-                with open(self._path) as status:
-                    for line in status:
-                        if line.startswith("VmHWM:"):
-                            self._peak_kib = max(self._peak_kib, int(line.split()[1]))
-            except (FileNotFoundError, ProcessLookupError, ValueError):
-                return
-
-    def stop(self) -> int:
-        self._done.set()
-        self._thread.join()
-        return self._peak_kib
 
 
 def connector_command(api: FakeAdminApi, stream: str, organization: Organization, workdir: Path) -> List[str]:

@@ -5,10 +5,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 PRIMARY_KEY = "row_key"
@@ -20,6 +21,7 @@ class ConnectorRun:
     stdout: str
     stderr: str
     messages: List[Dict[str, Any]] = field(default_factory=list)
+    peak_mib: float = 0.0
 
     def of_type(self, message_type: str) -> List[Dict[str, Any]]:
         return [m for m in self.messages if m["type"] == message_type]
@@ -46,21 +48,61 @@ def run_connector(
     command: str,
     config: Optional[Mapping[str, Any]] = None,
     catalog: Optional[Mapping[str, Any]] = None,
-    state: Optional[Sequence[Mapping[str, Any]]] = None,
+    state: Optional[Union[str, Sequence[Mapping[str, Any]]]] = None,
     timeout: float = 300,
+    debug: bool = False,
 ) -> ConnectorRun:
-    """Runs one protocol command; JSON numbers are parsed as Decimal so money can be compared exactly."""
+    """Runs one protocol command; JSON numbers are parsed as Decimal so money can be compared exactly.
+
+    Inputs are written as JSON files; a str is written verbatim (a corrupt file, say).
+    """
     with tempfile.TemporaryDirectory() as directory:
-        args = [CONNECTOR, command]
+        args = [CONNECTOR, command] + (["--debug"] if debug else [])
         for name, content in (("config", config), ("catalog", catalog), ("state", state)):
             if content is not None:
                 path = Path(directory, f"{name}.json")
-                path.write_text(json.dumps(content, default=float))  # messages read back hold Decimals
+                text = content if isinstance(content, str) else json.dumps(content, default=float)  # Decimals -> JSON
+                path.write_text(text)
                 args += [f"--{name}", str(path)]
-        completed = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=directory,
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    messages = [json.loads(line, parse_float=Decimal) for line in completed.stdout.splitlines() if line.startswith("{")]
-    return ConnectorRun(completed.returncode, completed.stdout, completed.stderr, messages)
+        peak = PeakMemory(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            peak_kib = peak.stop()
+    messages = [json.loads(line, parse_float=Decimal) for line in stdout.splitlines() if line.startswith("{")]
+    return ConnectorRun(process.returncode, stdout, stderr, messages, peak_kib / 1024)
+
+
+class PeakMemory:
+    """A process's own high-water RSS (VmHWM), sampled from /proc while it runs.
+
+    rusage's ru_maxrss will not do: on Linux a child inherits the forking parent's high-water mark across exec,
+    and the parents here (tests, the benchmark) can hold a whole synthetic organization.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._path, self._peak_kib, self._done = f"/proc/{pid}/status", 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while True:
+            try:
+                with open(self._path) as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            self._peak_kib = max(self._peak_kib, int(line.split()[1]))
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                return
+            if self._done.wait(0.05):
+                return
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self._peak_kib
 
 
 def configured_catalog(*streams: str, sync_mode: str = "incremental") -> Dict[str, Any]:

@@ -1,5 +1,6 @@
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import requests
@@ -26,11 +27,18 @@ from source_claude.config_validation import (
     validate_state,
 )
 
+# An absolute path: given a relative one, the CDK would prefer a stray manifest.yaml in the working directory.
+MANIFEST = str(Path(__file__).with_name("manifest.yaml"))
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 CHECKED_STREAM = "messages_usage"
 REACHABILITY_TIMEOUT_SECONDS = 15
-# What the CDK puts before the error handler's own message once retries are spent.
+# What the CDK says once retries are spent: a prefix before the error handler's message, or for 429s only this.
 _CDK_RETRIES_PREFIX = "Exhausted available request attempts. Please see logs for more details. Exception: "
+_CDK_RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
+RATE_LIMITED_THROUGHOUT = (
+    "The Anthropic Admin API kept rate limiting this key (HTTP 429) through every retry: another tool may be "
+    "polling the same organization, or its monthly spend limit may be reached."
+)
 
 
 class SourceClaude(YamlDeclarativeSource):
@@ -45,7 +53,7 @@ class SourceClaude(YamlDeclarativeSource):
             validate_state(state or [])
         except ConfigError as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
-        super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
+        super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config, state=state, **kwargs)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Reads the report over the last whole day only, after making sure api_url answers at all.
@@ -96,9 +104,7 @@ class SourceClaude(YamlDeclarativeSource):
 
 
 def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException) -> AirbyteTracedException:
-    reasons = " ".join(
-        f"{stream}: {(error.message or '').removeprefix(_CDK_RETRIES_PREFIX)}" for stream, error in stream_errors.items()
-    )
+    reasons = " ".join(f"{stream}: {user_message(error.message)}" for stream, error in stream_errors.items())
     failure_types = {error.failure_type for error in stream_errors.values()}
     failure_type = (
         FailureType.config_error if FailureType.config_error in failure_types
@@ -111,6 +117,11 @@ def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedExce
         internal_message=failure.internal_message or failure.message,
         failure_type=failure_type,
     )
+
+
+def user_message(cdk_message: Optional[str]) -> str:
+    message = (cdk_message or "").removeprefix(_CDK_RETRIES_PREFIX)
+    return RATE_LIMITED_THROUGHOUT if message == _CDK_RATE_LIMIT_EXHAUSTED else message
 
 
 def unreachable_api_url(api_url: str) -> Optional[str]:

@@ -35,3 +35,11 @@ def test_defaults_and_bounds() -> None:
             properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
     assert "default" not in properties["end_date"]
+
+
+def test_a_stray_manifest_in_the_working_directory_is_ignored(tmp_path, monkeypatch) -> None:
+    """The CDK opens a relative manifest path from the working directory first; the packaged one must win."""
+    (tmp_path / "manifest.yaml").write_text("streams: [this is not the connector's manifest")
+    monkeypatch.chdir(tmp_path)
+
+    assert list(connection_specification()["properties"]) == PROPERTIES

@@ -131,17 +131,30 @@ class Organization:
             return self._cost[day]
 
     def restate(self, day: date) -> None:
-        """Replaces a day's rows with new ones, as late-arriving data or a reconciliation would."""
+        """Late-arriving usage for a day, as the real reports fill in: more tokens on some of the day's groups and
+        a few new ones. Groups are never removed, so Append + Deduped on row_key converges on the final data."""
         with self._lock:
             self._restatements[day] = self._restatements.get(day, 0) + 1
-            self._usage.pop(day, None)
+            rng = random.Random(f"{self.seed}:{day.isoformat()}:late:{self._restatements[day]}")
+            rows = self._usage.pop(day, None)
             self._cost.pop(day, None)
             self.version += 1
+        rows = rows if rows is not None else self.usage_rows(day)
+        late = [row._replace(at=row.at + timedelta(seconds=1), output_tokens=rng.randint(1, 5000),
+                             uncached_input_tokens=rng.randint(1, 5000))
+                for row in rng.sample(rows, max(1, len(rows) // 10))] if rows else []
+        midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        for model, workspace_id, key_id, tier, window in rng.sample(self._combos, min(3, len(self._combos))):
+            late.append(UsageRow(midnight + timedelta(minutes=rng.randrange(24 * 60)), model, workspace_id, key_id,
+                                 tier, window, rng.choice(INFERENCE_GEOS), None, None,
+                                 rng.randint(1, 9000), 0, 0, 0, rng.randint(1, 900), 0))
+        with self._lock:
+            self._usage[day] = rows + late
 
     # -- generation ---------------------------------------------------------------------------------
 
     def _generate_usage(self, day: date) -> List[UsageRow]:
-        rng = random.Random(f"{self.seed}:{day.isoformat()}:{self._restatements.get(day, 0)}")
+        rng = random.Random(f"{self.seed}:{day.isoformat()}")
         midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
         count = min(len(self._combos), max(1, int(self.rows_per_day * rng.uniform(0.9, 1.1))))
         rows = []
@@ -213,7 +226,7 @@ class Organization:
             if row.web_search_requests:
                 add(CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
                             row.web_search_requests * WEB_SEARCH_CENTS))
-        rng = random.Random(f"{self.seed}:{day.isoformat()}:code:{self._restatements.get(day, 0)}")
+        rng = random.Random(f"{self.seed}:{day.isoformat()}:code")
         for workspace_id in self.workspaces:
             if rng.random() < 0.5:
                 hours = Decimal(rng.randint(1, 4000)) / Decimal(1000)

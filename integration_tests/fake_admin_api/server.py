@@ -75,8 +75,11 @@ class FakeAdminApi:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        max_buckets_per_page: Optional[int] = None,
     ) -> None:
         self.organization = organization
+        # The docs say a page holds *at most* `limit` buckets: a cap below it makes clients follow next_page.
+        self.max_buckets_per_page = max_buckets_per_page
         self.admin_keys = set(admin_keys)
         self.faults = faults or FaultPlan()
         self.clock = clock
@@ -201,6 +204,8 @@ class FakeAdminApi:
             first = _decode_page(single["page"], fingerprint)
             if first < starting_at:
                 raise ApiError(400, "invalid_request_error", "Invalid page token")
+        if self.max_buckets_per_page:
+            limit = min(limit, self.max_buckets_per_page)
         bucket_starts = []
         start = first
         while start + width <= horizon and len(bucket_starts) <= limit:

@@ -1,0 +1,143 @@
+"""Under faults and bad input, the connector delivers exactly the data the API holds, or stops with an actionable
+error and a state from which the next sync completes the data with no gap and no double.
+
+Every scenario runs the installed `source-claude` CLI (with --debug) against the stand-in, which here caps pages
+at 10 buckets so that 31-day windows take four pages and faults can land in the middle of a window. With one
+worker the requests come in a fixed order: messages_usage 1-10 (windows start at 1, 5, 9), cost_report 11-20.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import pytest
+import yaml
+
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.test.entrypoint_wrapper import read
+
+from integration_tests.connector_cli import ConnectorRun, configured_catalog, deduplicated, run_connector
+from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, parse_fault
+from integration_tests.ground_truth import cost_by_key, day_start, expected_cost, expected_usage, usage_by_key
+from source_claude.source import MANIFEST
+
+BOTH = ("messages_usage", "cost_report")
+
+
+@dataclass
+class Scenario:
+    faults: List[str]
+    # Either the sync succeeds with exactly the ground truth (cause None), or it stops with this cause in its message.
+    cause: Optional[str] = None
+    failure_type: Optional[str] = None
+    extra: Dict[str, str] = field(default_factory=dict)
+
+
+SCENARIOS = {
+    "429 with retry-after": Scenario(["429:retry-after=1@3"]),
+    "429 without retry-after": Scenario(["429@3"]),
+    "each of 500, 502, 503, 504, 529 once": Scenario(["500@2", "502@7", "503@12", "504@16", "529@19"]),
+    "a burst of three 503s on one request": Scenario(["503@6-8"]),
+    "a connection dropped mid-body": Scenario(["drop@4"]),
+    "truncated JSON in a 200": Scenario(["truncate@13"]),
+    "a 400 in the middle of a window": Scenario(["400@7"], "HTTP 400", "system_error"),
+    "the key revoked halfway through": Scenario(["401@9-"], "rejected the Admin API key (HTTP 401", "config_error"),
+    "a page token the server rejects": Scenario(["bad-page-token@12"], "Invalid page token", "system_error"),
+    "rate limited on every request": Scenario(["429:retry-after=1@15-"], "kept rate limiting", "transient_error"),
+}
+
+
+@pytest.fixture(scope="module")
+def paging_api(organization):
+    with FakeAdminApi(organization, max_buckets_per_page=10) as api:
+        yield api
+
+
+@pytest.fixture
+def matrix_config(paging_api, start_date):
+    paging_api.clear_log()
+    paging_api.faults = FaultPlan()
+    return {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": start_date.isoformat(), "api_url": paging_api.url}
+
+
+def full_read(config, state=None, debug=True) -> ConnectorRun:
+    return run_connector("read", config, configured_catalog(*BOTH), state, debug=debug)
+
+
+def assert_exact(run_records: Dict[str, list], organization) -> None:
+    days = organization.day_range()
+    assert usage_by_key(run_records["messages_usage"]) == expected_usage(organization, days)
+    assert cost_by_key(run_records["cost_report"]) == expected_cost(organization, days)
+
+
+def by_stream(run: ConnectorRun) -> Dict[str, list]:
+    return {stream: run.records(stream) for stream in BOTH}
+
+
+def assert_saved_state_covers_only_delivered_rows(run: ConnectorRun, organization) -> None:
+    """Every row at or before a stream's last saved state was delivered, with its final values."""
+    truth = {"messages_usage": (expected_usage, usage_by_key), "cost_report": (expected_cost, cost_by_key)}
+    for state in run.final_states():
+        stream = state["stream"]["stream_descriptor"]["name"]
+        saved = state["stream"]["stream_state"]["starting_at"]
+        expected_of, keyed = truth[stream]
+        expected = expected_of(organization, [d for d in organization.day_range() if day_start(d) <= saved])
+        delivered = keyed(run.records(stream))
+        assert {key: delivered.get(key) for key in expected} == expected, f"{stream} state {saved} is ahead of its rows"
+
+
+def assert_key_never_shown(run: ConnectorRun) -> None:
+    assert DEFAULT_ADMIN_KEY not in run.stdout and DEFAULT_ADMIN_KEY not in run.stderr
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_fault_scenario(name, paging_api, matrix_config, organization) -> None:
+    scenario = SCENARIOS[name]
+    paging_api.faults = FaultPlan([parse_fault(spec) for spec in scenario.faults])
+
+    first = full_read(matrix_config)
+
+    assert_key_never_shown(first)
+    assert "Traceback" not in first.stderr
+    injected = [r.fault for r in paging_api.report_requests() if r.fault]
+    assert injected, "the fault was never injected"
+    if scenario.cause is None:
+        assert first.exit_code == 0, first.errors()
+        assert_exact(by_stream(first), organization)
+        return
+
+    # It stops, says why, and saved state only for windows whose records it delivered in full.
+    assert first.exit_code != 0
+    final_error = first.errors()[-1]
+    assert scenario.cause in final_error["message"] and "resumes" in final_error["message"], final_error["message"]
+    assert final_error["failure_type"] == scenario.failure_type
+    assert_saved_state_covers_only_delivered_rows(first, organization)
+
+    # The next sync, from that state and with the fault gone, completes the data set: no gap, no double.
+    paging_api.faults = FaultPlan()
+    second = full_read(matrix_config, state=first.final_states())
+    assert second.exit_code == 0, second.errors()
+    assert_key_never_shown(second)
+    assert_exact({stream: list(deduplicated(first.records(stream) + second.records(stream)).values())
+                  for stream in BOTH}, organization)
+
+
+def test_a_response_slower_than_the_client_timeout_is_retried(organization, start_date) -> None:
+    """The read timeout is a static manifest value (120 s), so this one scenario runs in-process with the packaged
+    manifest's timeout lowered to 1 s, against a stand-in whose second response takes 3 s."""
+    manifest = yaml.safe_load(open(MANIFEST))
+    manifest["definitions"]["requester"]["read_timeout_in_seconds"] = 1
+    with FakeAdminApi(organization, faults=FaultPlan([parse_fault("slow:seconds=3@2")])) as api:
+        config = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": start_date.isoformat(), "api_url": api.url}
+        catalog = configured_catalog(*BOTH, sync_mode="full_refresh")
+        from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+
+        configured = ConfiguredAirbyteCatalogSerializer.load(catalog)
+        output = read(ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=configured),
+                      config, configured)
+        requests = api.report_requests()
+
+    assert not output.errors
+    assert [r.fault for r in requests].count("slow") == 1
+    assert len(requests) == 6 + 1  # the six windows, plus the one retry of the request that timed out
+    assert_exact({stream: [m.record.data for m in output.records if m.record.stream == stream] for stream in BOTH},
+                 organization)

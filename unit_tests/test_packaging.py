@@ -1,0 +1,73 @@
+"""What Airbyte's registry and image build read: metadata, Dockerfile, icon, docs, and the manifest's validity."""
+
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import yaml
+
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
+    ConcurrentDeclarativeSource,
+    get_declarative_component_schema,
+    validate_manifest,
+)
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
+
+from source_claude.source import MANIFEST
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+PYPROJECT_TEXT = (ROOT / "pyproject.toml").read_text()
+
+
+def pyproject(key: str) -> str:
+    """A top-level `key = "value"` of pyproject.toml (tomllib needs Python 3.11; the connector supports 3.10)."""
+    return re.search(rf'^{key} = "([^"]+)"', PYPROJECT_TEXT, re.M).group(1)
+
+
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def test_one_version_everywhere() -> None:
+    version = pyproject("version")
+    assert METADATA["dockerImageTag"] == version
+    changelog = (ROOT / "docs" / "claude.md").read_text().split("## Changelog", 1)[1]
+    assert re.search(r"^\| (\d+\.\d+\.\d+) \|", changelog, re.M).group(1) == version  # newest entry first
+
+
+def test_metadata_has_what_the_registry_expects() -> None:
+    assert METADATA["allowedHosts"]["hosts"] == ["api.anthropic.com"]
+    assert set(METADATA["tags"]) >= {"language:python", "cdk:low-code"}
+    assert METADATA["remoteRegistries"]["pypi"] == {"enabled": True, "packageName": pyproject("name")}
+    assert METADATA["dockerRepository"] == "airbyte/source-claude"
+    assert METADATA["license"] == pyproject("license") == "MIT"
+    assert re.fullmatch(r"[0-9a-f-]{36}", METADATA["definitionId"])
+    for field in ("connectorType", "connectorSubtype", "documentationUrl", "name", "releaseStage", "supportLevel"):
+        assert METADATA[field], field
+
+
+def test_the_image_is_the_pinned_base_the_metadata_declares_and_runs_the_console_script() -> None:
+    base = METADATA["connectorBuildOptions"]["baseImage"]
+    assert re.search(r"@sha256:[0-9a-f]{64}$", base)
+    assert re.search(rf"^FROM {re.escape(base)}$", DOCKERFILE, re.M)
+    script = "source-claude"
+    assert pyproject(script) == "source_claude.run:run"  # the console script of [project.scripts]
+    assert re.search(rf'^ENV AIRBYTE_ENTRYPOINT="{script}"$', DOCKERFILE, re.M)
+    assert re.search(rf'^ENTRYPOINT \["{script}"\]$', DOCKERFILE, re.M)
+    assert re.search(r"^USER airbyte$", DOCKERFILE, re.M)
+
+
+def test_the_icon_is_a_square_svg() -> None:
+    svg = ElementTree.parse(ROOT / METADATA["icon"]).getroot()
+    assert svg.tag.endswith("svg") and svg.get("width") == svg.get("height")
+
+
+def test_the_manifest_passes_the_declarative_schema_as_the_connector_builder_loads_it() -> None:
+    manifest = yaml.safe_load(Path(MANIFEST).read_text())
+    resolved = ManifestReferenceResolver().preprocess_manifest(manifest)
+    propagated = ManifestComponentTransformer().propagate_types_and_parameters("", resolved, {})
+    validate_manifest(propagated, get_declarative_component_schema())
+    # The Builder also normalizes (extracts shared definitions); that must succeed and keep both streams.
+    source = ConcurrentDeclarativeSource(source_config=manifest, normalize_manifest=True)
+    assert [stream["name"] for stream in source.resolved_manifest["streams"]] == ["messages_usage", "cost_report"]
