@@ -9,8 +9,9 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The tests run the example notebook and `pyab validate`, so they need the demo extra (PyAirbyte) too.
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,demo]'
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python

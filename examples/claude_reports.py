@@ -1,0 +1,81 @@
+"""The two FinOps reports over a PyAirbyte DuckDB cache of source-claude, shared by `make demo` and the notebook.
+
+Amounts are the API's decimal strings in cents: they are summed and scaled as DECIMAL, never as floats
+(DuckDB's `/` would give a DOUBLE, so USD is `* 0.01`).
+"""
+
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOKENS_BY_MODEL_SQL = """
+SELECT model,
+       context_window,
+       SUM(uncached_input_tokens + cache_read_input_tokens
+           + cache_creation_ephemeral_5m_input_tokens + cache_creation_ephemeral_1h_input_tokens) AS input_tokens,
+       SUM(cache_read_input_tokens) AS of_which_cache_reads,
+       SUM(output_tokens) AS output_tokens
+FROM messages_usage
+WHERE starting_at >= CAST(:since AS TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY model, context_window
+"""
+
+COST_BY_TYPE_SQL = """
+SELECT cost_type,
+       COALESCE(model, '-') AS model,
+       COALESCE(token_type, '-') AS token_type,
+       SUM(CAST(amount AS DECIMAL(38, 12))) * 0.01 AS usd
+FROM cost_report
+GROUP BY ALL
+ORDER BY usd DESC
+"""
+
+DAILY_COST_BY_MODEL_SQL = """
+SELECT CAST(starting_at AS DATE) AS day,
+       COALESCE(model, 'web search and code execution') AS model,
+       SUM(CAST(amount AS DECIMAL(38, 12))) * 0.01 AS usd
+FROM cost_report
+GROUP BY ALL
+ORDER BY day
+"""
+
+
+@contextmanager
+def local_stand_in(days: int = 120, rows_per_day: int = 150, seed: int = 2026) -> Iterator[str]:
+    """The project's local stand-in of the Admin API, in a subprocess; yields its base URL, stops it after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integration_tests.fake_admin_api", f"--days={days}",
+         f"--rows-per-day={rows_per_day}", f"--seed={seed}"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def write_daily_cost_chart(daily: Sequence[Sequence[Any]], path: Path) -> Path:
+    """A stacked area chart of USD per day by model, from DAILY_COST_BY_MODEL_SQL's rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = sorted({row[0] for row in daily})
+    models = sorted({row[1] for row in daily})
+    usd: Mapping[Any, float] = {(row[0], row[1]): float(row[2]) for row in daily}  # floats only to draw
+    figure, axes = plt.subplots(figsize=(11, 5))
+    axes.stackplot(days, [[usd.get((day, model), 0.0) for day in days] for model in models], labels=models)
+    axes.set_title("Daily Claude API cost by model")
+    axes.set_ylabel("USD per day")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    figure.autofmt_xdate()
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return path

@@ -1,0 +1,56 @@
+"""PyAirbyte as users run it: the example notebook, executed headless, answers with the ground truth; and
+`pyab validate` passes. Both against the stand-in; PyAirbyte comes from the `demo` extra `make test` installs."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from integration_tests.connector_cli import CONNECTOR
+from integration_tests.fake_admin_api import Organization
+from integration_tests.ground_truth import expected_cost, expected_usage
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# What the notebook syncs when no ANTHROPIC_ADMIN_KEY is set.
+NOTEBOOK_ORGANIZATION = dict(days=90, rows_per_day=100, seed=2026)
+
+
+def code_cells(notebook: Path):
+    return ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+
+
+def test_the_example_notebook_runs_headless_and_answers_with_the_ground_truth(tmp_path, monkeypatch) -> None:
+    """Its code cells run in order in one namespace, as a kernel would run them, without Jupyter."""
+    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
+    monkeypatch.setenv("AIRBYTE_PROJECT_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    namespace: dict = {}
+    for number, source in enumerate(code_cells(EXAMPLES / "claude_usage.ipynb"), start=1):
+        exec(compile(source, f"claude_usage.ipynb, code cell {number}", "exec"), namespace)
+
+    organization = Organization(**NOTEBOOK_ORGANIZATION)
+    synced = [day for day in organization.day_range() if day >= date.today() - timedelta(days=90)]
+    recent = [day for day in organization.day_range() if day >= date.today() - timedelta(days=30)]
+    tokens, costs = namespace["tokens"], namespace["costs"]
+    assert int(tokens["input_tokens"].sum() + tokens["output_tokens"].sum()) == sum(
+        sum(sums.values()) - sums["web_search_requests"] for sums in expected_usage(organization, recent).values())
+    assert sum(Decimal(usd) for usd in costs["usd"]) == sum(
+        line["amount"] for line in expected_cost(organization, synced).values()) / 100
+    assert (tmp_path / "daily_cost_by_model.png").stat().st_size > 10_000
+
+
+def test_pyab_validate_passes_against_the_stand_in(api, config, tmp_path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    pyab = Path(sys.executable).with_name("pyab")
+    completed = subprocess.run(
+        [str(pyab), "validate", "--connector", CONNECTOR, "--config", str(tmp_path / "config.json")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "AIRBYTE_PROJECT_DIR": str(tmp_path)},
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "Connection check succeeded" in completed.stdout + completed.stderr
+    assert api.report_requests(), "pyab's check never reached the stand-in"
