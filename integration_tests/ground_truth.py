@@ -7,7 +7,7 @@ atomic rows by the dimensions each stream groups by, so a bug in either cannot h
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Mapping, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Tuple
 
 from integration_tests.fake_admin_api import Organization
 
@@ -55,20 +55,21 @@ def expected_cost(organization: Organization, days: Iterable[date]) -> Dict[Tupl
 
 def usage_by_key(records: Iterable[Mapping[str, Any]]) -> Dict[Tuple, Dict[str, int]]:
     """The connector's usage records in the ground truth's shape; a duplicate key is an error."""
-    found: Dict[Tuple, Dict[str, int]] = {}
-    for record in records:
-        key = tuple(record.get(name) for name in USAGE_KEY)
-        assert key not in found, f"two usage records for {key}"
-        found[key] = {name: record.get(name) for name in USAGE_TOKENS}
-    return found
+    return _by_key(records, USAGE_KEY, lambda record: {name: record.get(name) for name in USAGE_TOKENS})
 
 
 def cost_by_key(records: Iterable[Mapping[str, Any]]) -> Dict[Tuple, Dict[str, Any]]:
+    return _by_key(records, COST_KEY, lambda record: {
+        "amount": Decimal(record["amount"]), **{name: record.get(name) for name in COST_PARSED}})
+
+
+def _by_key(records: Iterable[Mapping[str, Any]], key_fields: Tuple[str, ...],
+            values: Callable[[Mapping[str, Any]], Dict[str, Any]]) -> Dict[Tuple, Dict[str, Any]]:
     found: Dict[Tuple, Dict[str, Any]] = {}
     for record in records:
-        key = tuple(record.get(name) for name in COST_KEY)
-        assert key not in found, f"two cost records for {key}"
-        found[key] = {"amount": Decimal(record["amount"]), **{name: record.get(name) for name in COST_PARSED}}
+        key = tuple(record.get(name) for name in key_fields)
+        assert key not in found, f"two records for {key}"
+        found[key] = values(record)
     return found
 
 

@@ -1,10 +1,10 @@
 #
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
+import re
 from dataclasses import InitVar, dataclass, field
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-import re
 from typing import Any, Generator, Iterable, List, Mapping, MutableMapping, Optional, Union
 from urllib.parse import urlsplit
 
