@@ -18,8 +18,9 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[demo]'
 	touch $@
 
+# Two workers, one test file each at a time (a file's tests share their stand-in and fixtures).
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -m "not image_tests"
+	$(BIN)/python -m pytest -m "not image_tests" -n 2 --dist loadfile
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/python examples/demo.py

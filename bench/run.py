@@ -53,7 +53,7 @@ def measure(api: FakeAdminApi, stream: str, command: List[str]) -> Measurement:
     wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"{command[0]} exited with status {status}")
-    return Measurement(records, len(api.report_requests(PATHS[stream])), wall,
+    return Measurement(records, len(api.api_requests(PATHS[stream])), wall,
                        usage.ru_utime + usage.ru_stime, peak_kib / 1024)
 
 

@@ -35,6 +35,23 @@ GROUP BY ALL
 ORDER BY usd DESC
 """
 
+# Ranks token usage by API key name over the last 30 days. A null workspace_id is the default workspace and a null
+# api_key_id is Console usage, so both are labelled rather than dropped by the joins.
+TOKENS_BY_KEY_SQL = """
+SELECT COALESCE(k.name, '(Console: no key)') AS api_key,
+       COALESCE(w.name, 'Default workspace') AS workspace,
+       SUM(COALESCE(u.uncached_input_tokens, 0) + COALESCE(u.cache_read_input_tokens, 0)
+           + COALESCE(u.cache_creation_ephemeral_5m_input_tokens, 0)
+           + COALESCE(u.cache_creation_ephemeral_1h_input_tokens, 0)
+           + COALESCE(u.output_tokens, 0)) AS tokens
+FROM messages_usage AS u
+LEFT JOIN api_keys AS k ON k.id = u.api_key_id
+LEFT JOIN workspaces AS w ON w.id = u.workspace_id
+WHERE u.starting_at >= CAST(:since AS TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY tokens DESC
+"""
+
 DAILY_COST_BY_MODEL_SQL = """
 SELECT CAST(starting_at AS DATE) AS day,
        COALESCE(model, 'web search and code execution') AS model,

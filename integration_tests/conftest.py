@@ -23,8 +23,13 @@ def organization() -> Organization:
 @pytest.fixture(scope="session")
 def fake_api(organization: Organization) -> Iterator[FakeAdminApi]:
     with FakeAdminApi(organization) as api:
-        write_standard_suite_configs(api)
         yield api
+
+
+@pytest.fixture(scope="session")
+def standard_suite_configs(fake_api: FakeAdminApi) -> None:
+    """Only the standard suite writes secrets/: with several test workers, each has its own stand-in."""
+    write_standard_suite_configs(fake_api)
 
 
 @pytest.fixture

@@ -78,3 +78,48 @@ def tokens_per_day_and_model(rows: Mapping[Tuple, Mapping[str, int]]) -> Dict[Tu
     for (starting_at, model, *_), sums in rows.items():
         totals[(starting_at, model)] += sum(sums.values())
     return dict(totals)
+
+
+CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
+
+
+def expected_claude_code(directory, days: Iterable[date]) -> Dict[Tuple, Dict[str, Any]]:
+    """Per actor, day, terminal and remote flag: the metrics and tool counts; models with their cost in cents."""
+    expected: Dict[Tuple, Dict[str, Any]] = {}
+    for day in days:
+        for record in directory.claude_code_records(day):
+            actor = record["actor"]
+            key = (day.isoformat(), actor["type"], actor.get("email_address"), actor.get("api_key_name"),
+                   record["terminal_type"], record["is_remote"])
+            metrics = record["core_metrics"]
+            values = {
+                "num_sessions": metrics["num_sessions"],
+                "lines_added": metrics["lines_of_code"]["added"],
+                "lines_removed": metrics["lines_of_code"]["removed"],
+                "commits_by_claude_code": metrics["commits_by_claude_code"],
+                "pull_requests_by_claude_code": metrics["pull_requests_by_claude_code"],
+                "models": {m["model"]: Decimal(repr(m["estimated_cost"]["amount"])) for m in record["model_breakdown"]},
+            }
+            for tool, counts in record["tool_actions"].items():
+                values[f"{tool}_accepted"], values[f"{tool}_rejected"] = counts["accepted"], counts["rejected"]
+            expected[key] = values
+    return expected
+
+
+def claude_code_by_key(usage_records, model_records) -> Dict[Tuple, Dict[str, Any]]:
+    """The connector's two Claude Code streams in the ground truth's shape."""
+    found: Dict[Tuple, Dict[str, Any]] = {}
+    for record in usage_records:
+        key = tuple(record.get(name) for name in CLAUDE_CODE_KEY)
+        assert key not in found, f"two Claude Code records for {key}"
+        found[key] = {name: value for name, value in record.items()
+                      if name.endswith(("_accepted", "_rejected")) or name in (
+                          "num_sessions", "lines_added", "lines_removed", "commits_by_claude_code",
+                          "pull_requests_by_claude_code")}
+        found[key]["models"] = {}
+    for record in model_records:
+        models = found[tuple(record.get(name) for name in CLAUDE_CODE_KEY)]["models"]
+        assert record["model"] not in models, f"two model rows for {record['model']}"
+        assert record["estimated_cost_usd"] * 100 == record["estimated_cost_cents"]  # exact, parsed as Decimal
+        models[record["model"]] = Decimal(record["estimated_cost_cents"])
+    return found

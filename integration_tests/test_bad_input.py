@@ -56,7 +56,7 @@ def test_config_mistake(name, api, config) -> None:
         assert run.exit_code != 0
         assert sentence in the_error(run)["message"]
         without_traceback(run)
-    assert api.report_requests() == []  # nothing was asked of the API with a config it would refuse
+    assert api.api_requests() == []  # nothing was asked of the API with a config it would refuse
 
 
 def test_an_unreachable_host_fails_check_in_one_sentence(config) -> None:
@@ -71,7 +71,7 @@ def test_a_catalog_naming_an_unknown_stream(api, config) -> None:
 
     assert run.exit_code != 0
     assert the_error(run)["message"].startswith("The catalog asks for invoices, which this source does not have")
-    assert run.records() == [] and api.report_requests() == []
+    assert run.records() == [] and api.api_requests() == []
     without_traceback(run)
 
 
@@ -90,5 +90,5 @@ def test_a_corrupt_state(state, sentence, api, config) -> None:
 
     assert run.exit_code != 0
     assert sentence in the_error(run)["message"]
-    assert api.report_requests() == []
+    assert api.api_requests() == []
     without_traceback(run)

@@ -31,14 +31,15 @@ def test_spec_prints_the_configuration_contract() -> None:
     assert run.exit_code == 0
     [spec] = run.of_type("SPEC")
     properties = spec["spec"]["connectionSpecification"]["properties"]
-    assert list(properties) == ["admin_api_key", "start_date", "end_date", "lookback_window_days", "api_url"]
+    assert list(properties) == ["admin_api_key", "start_date", "end_date", "lookback_window_days",
+                                "claude_code_lookback_window_days", "api_url"]
 
 
 def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:
     run = run_connector("check", config)
 
     assert (run.exit_code, run.connection_status()["status"]) == (0, "SUCCEEDED")
-    [probe] = api.report_requests()
+    [probe] = api.api_requests()
     assert probe.path == USAGE_PATH
     assert probe.query["starting_at"] == [day_start(api.organization.last_day)]
 
@@ -63,19 +64,38 @@ def test_check_fails_in_one_sentence_for_a_regular_api_key(api, config) -> None:
     run = run_connector("check", {**config, "admin_api_key": "sk-ant-api03-regular"})
 
     assert run.connection_status()["message"].startswith("admin_api_key is a regular API key (sk-ant-api...)")
-    assert api.report_requests() == []
+    assert api.api_requests() == []
 
 
-def test_discover_declares_both_streams_with_key_cursor_and_modes(config) -> None:
+# Stream -> (primary key, cursor or None for full refresh only): the contract users' warehouses depend on.
+CONTRACT = {
+    "messages_usage": ([["row_key"]], ["starting_at"]),
+    "cost_report": ([["row_key"]], ["starting_at"]),
+    "claude_code_usage": ([["row_key"]], ["date"]),
+    "claude_code_model_usage": ([["row_key"]], ["date"]),
+    "organization": ([["id"]], None),
+    "workspaces": ([["id"]], None),
+    "workspace_members": ([["workspace_id"], ["user_id"]], None),
+    "api_keys": ([["id"]], None),
+    "users": ([["id"]], None),
+    "invites": ([["id"]], None),
+}
+
+
+def test_discover_declares_every_stream_with_its_key_cursor_and_modes(config) -> None:
     run = run_connector("discover", config)
 
     [catalog] = run.of_type("CATALOG")
     streams = {stream["name"]: stream for stream in catalog["catalog"]["streams"]}
-    assert set(streams) == set(BOTH)
-    for stream in streams.values():
-        assert stream["source_defined_primary_key"] == [["row_key"]]
-        assert stream["default_cursor_field"] == ["starting_at"]
-        assert set(stream["supported_sync_modes"]) == {"full_refresh", "incremental"}
+    assert list(streams) == list(CONTRACT)
+    for name, (primary_key, cursor) in CONTRACT.items():
+        stream = streams[name]
+        assert stream["source_defined_primary_key"] == primary_key, name
+        if cursor:
+            assert (stream["default_cursor_field"], set(stream["supported_sync_modes"])) == (
+                cursor, {"full_refresh", "incremental"}), name
+        else:
+            assert stream["supported_sync_modes"] == ["full_refresh"], name
 
 
 def test_full_refresh_emits_exactly_the_ground_truth(api, config, organization) -> None:
@@ -93,8 +113,8 @@ def test_full_refresh_emits_exactly_the_ground_truth(api, config, organization) 
     # amount_usd is the exact decimal quotient (numbers parsed as Decimal, not float).
     assert all(r["amount_usd"] * 100 == Decimal(r["amount"]) for r in cost)
     # 80 days (75 of data after 5 empty ones) are three 31-day windows: three requests per stream, no more.
-    assert len(api.report_requests(USAGE_PATH)) == 3
-    assert len(api.report_requests(COST_PATH)) == 3
+    assert len(api.api_requests(USAGE_PATH)) == 3
+    assert len(api.api_requests(COST_PATH)) == 3
 
 
 def test_consecutive_incremental_syncs_with_lookback_equal_one_full_refresh(api, config, organization) -> None:
@@ -115,7 +135,7 @@ def test_consecutive_incremental_syncs_with_lookback_equal_one_full_refresh(api,
                 stream = handed["stream"]["stream_descriptor"]["name"]
                 resume_from = datetime.strptime(handed["stream"]["stream_state"]["starting_at"], "%Y-%m-%dT%H:%M:%SZ")
                 path = USAGE_PATH if stream == "messages_usage" else COST_PATH
-                earliest = min(request.query["starting_at"][0] for request in api.report_requests(path))
+                earliest = min(request.query["starting_at"][0] for request in api.api_requests(path))
                 assert earliest == f"{resume_from - timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}"
         state = run.final_states()
 
@@ -131,7 +151,7 @@ def test_rate_limits_and_server_errors_do_not_change_the_records(api, config, or
     run = full_refresh(config)
 
     assert run.exit_code == 0, run.stderr
-    statuses = [request.status for request in api.report_requests()]
+    statuses = [request.status for request in api.api_requests()]
     assert sorted(status for status in statuses if status != 200) == [429, 429, 500, 502, 503, 504, 529]
     days = organization.day_range()
     assert usage_by_key(run.records("messages_usage")) == expected_usage(organization, days)

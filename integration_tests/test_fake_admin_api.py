@@ -154,3 +154,81 @@ def test_a_dropped_connection_breaks_the_body(api, first) -> None:
     api.faults.faults = [parse_fault("drop@1")]
     with pytest.raises(requests.exceptions.ChunkedEncodingError):  # the CDK retries this one
         get(api, USAGE_PATH, {"starting_at": first})
+
+
+# -- directory endpoints and the Claude Code report ------------------------------------------------------------
+
+from integration_tests.fake_admin_api import (  # noqa: E402
+    API_KEYS_PATH,
+    CLAUDE_CODE_PATH,
+    INVITES_PATH,
+    ME_PATH,
+    USERS_PATH,
+    WORKSPACES_PATH,
+)
+
+
+def test_lists_page_by_id_and_never_by_offset(api) -> None:
+    ids, params = [], {"limit": "2"}
+    while True:
+        body = get(api, API_KEYS_PATH, params).json()
+        assert (body["first_id"], body["last_id"]) == (body["data"][0]["id"], body["data"][-1]["id"])
+        ids += [key["id"] for key in body["data"]]
+        if not body["has_more"]:
+            break
+        params = {"limit": "2", "after_id": body["last_id"]}
+    assert ids == [key["id"] for key in api.directory.api_keys]
+    assert "offset" in error_of(get(api, API_KEYS_PATH, {"offset": "2"}))[2]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"limit": "1001"}, "between 1 and 1000"),
+    ({"after_id": "apikey_nope"}, "unknown id"),
+    ({"after_id": "x", "before_id": "y"}, "Cannot specify both after_id and before_id"),
+])
+def test_list_parameter_rules(api, params, message) -> None:
+    assert message in error_of(get(api, USERS_PATH, params))[2]
+
+
+def test_archived_workspaces_only_when_asked_for(api) -> None:
+    default = get(api, WORKSPACES_PATH).json()["data"]
+    everything = get(api, WORKSPACES_PATH, {"include_archived": "true"}).json()["data"]
+    assert all(w["archived_at"] is None for w in default)
+    assert len(everything) > len(default) and any(w["archived_at"] for w in everything)
+
+
+def test_members_of_a_workspace_and_of_none(api) -> None:
+    workspace_id = api.directory.workspaces[0]["id"]
+    body = get(api, f"{WORKSPACES_PATH}/{workspace_id}/members").json()
+    assert {m["workspace_id"] for m in body["data"]} == {workspace_id} and body["last_id"] == body["data"][-1]["user_id"]
+    assert error_of(get(api, f"{WORKSPACES_PATH}/wrkspc_nope/members"))[:2] == (404, "not_found_error")
+
+
+def test_me_and_invites(api) -> None:
+    assert get(api, ME_PATH).json() == api.directory.me
+    assert {i["status"] for i in get(api, INVITES_PATH).json()["data"]} == {"pending", "accepted", "expired"}
+    assert {i["status"] for i in get(api, INVITES_PATH, {"statuses[]": ["pending"]}).json()["data"]} == {"pending"}
+
+
+@pytest.mark.parametrize("starting_at, message", [
+    (None, "starting_at: Field required"),
+    ("2025-08-08T00:00:00Z", "String should match pattern"),
+    ("2025-02-30", "valid date"),
+    ("2999-01-01", "must not be in the future"),
+])
+def test_claude_code_takes_one_past_utc_day(api, starting_at, message) -> None:
+    assert message in error_of(get(api, CLAUDE_CODE_PATH, {"starting_at": starting_at}))[2]
+
+
+def test_claude_code_pages_over_one_days_records(api, organization) -> None:
+    day = next(d for d in organization.day_range() if len(api.directory.claude_code_records(d)) > 2)
+    params, seen = {"starting_at": day.isoformat(), "limit": "2"}, []
+    while True:
+        body = get(api, CLAUDE_CODE_PATH, params).json()
+        seen += body["data"]
+        if not body["has_more"]:
+            break
+        params = {**params, "page": body["next_page"]}
+    assert seen == api.directory.claude_code_records(day)
+    assert all(record["date"] == f"{day}T00:00:00Z" for record in seen)
+    assert error_of(get(api, CLAUDE_CODE_PATH, {**params, "limit": "3"}))[2] == "Invalid page token"

@@ -41,6 +41,13 @@ def test_the_example_notebook_runs_headless_and_answers_with_the_ground_truth(tm
     assert sum(Decimal(usd) for usd in costs["usd"]) == sum(
         line["amount"] for line in expected_cost(organization, synced).values()) / 100
     assert (tmp_path / "daily_cost_by_model.png").stat().st_size > 10_000
+    # The join the docs show: every key and workspace named, the default workspace and Console usage labelled.
+    by_key = namespace["tokens_by_key"]
+    assert int(by_key["tokens"].sum()) == sum(
+        sum(sums.values()) - sums["web_search_requests"] for sums in expected_usage(organization, recent).values())
+    assert by_key["api_key"].notna().all() and by_key["workspace"].notna().all()
+    assert "Default workspace" in set(by_key["workspace"]) and "(Console: no key)" in set(by_key["api_key"])
+    assert list(by_key["tokens"]) == sorted(by_key["tokens"], reverse=True)
 
 
 def test_pyab_validate_passes_against_the_stand_in(api, config, tmp_path) -> None:
@@ -53,4 +60,4 @@ def test_pyab_validate_passes_against_the_stand_in(api, config, tmp_path) -> Non
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "Connection check succeeded" in completed.stdout + completed.stderr
-    assert api.report_requests(), "pyab's check never reached the stand-in"
+    assert api.api_requests(), "pyab's check never reached the stand-in"

@@ -98,7 +98,7 @@ def test_fault_scenario(name, paging_api, matrix_config, organization) -> None:
 
     assert_key_never_shown(first)
     assert "Traceback" not in first.stderr
-    injected = [r.fault for r in paging_api.report_requests() if r.fault]
+    injected = [r.fault for r in paging_api.api_requests() if r.fault]
     assert injected, "the fault was never injected"
     if scenario.cause is None:
         assert first.exit_code == 0, first.errors()
@@ -125,7 +125,7 @@ def test_a_response_slower_than_the_client_timeout_is_retried(organization, star
     """The read timeout is a static manifest value (120 s), so this one scenario runs in-process with the packaged
     manifest's timeout lowered to 1 s, against a stand-in whose second response takes 3 s."""
     manifest = yaml.safe_load(open(MANIFEST))
-    manifest["definitions"]["requester"]["read_timeout_in_seconds"] = 1
+    manifest["definitions"]["base_requester"]["read_timeout_in_seconds"] = 1
     with FakeAdminApi(organization, faults=FaultPlan([parse_fault("slow:seconds=3@2")])) as api:
         config = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": start_date.isoformat(), "api_url": api.url}
         catalog = configured_catalog(*BOTH, sync_mode="full_refresh")
@@ -134,7 +134,7 @@ def test_a_response_slower_than_the_client_timeout_is_retried(organization, star
         configured = ConfiguredAirbyteCatalogSerializer.load(catalog)
         output = read(ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=configured),
                       config, configured)
-        requests = api.report_requests()
+        requests = api.api_requests()
 
     assert not output.errors
     assert [r.fault for r in requests].count("slow") == 1

@@ -12,7 +12,7 @@ from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from source_claude import SourceClaude
 
 
-@pytest.mark.usefixtures("fake_api")
+@pytest.mark.usefixtures("standard_suite_configs")
 class TestSourceClaudeStandardSuite(SourceTestSuiteBase):
     @classmethod
     def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourceClaude:

@@ -51,7 +51,8 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
             f"end_date {config['end_date']} is not after start_date {config['start_date']}: "
             "set end_date later than start_date, or leave it empty to read up to now."
         )
-    _validate_lookback(config.get("lookback_window_days"))
+    _validate_lookback(config.get("lookback_window_days"), "lookback_window_days", "3")
+    _validate_lookback(config.get("claude_code_lookback_window_days"), "claude_code_lookback_window_days", "4")
     _validate_api_url(config.get("api_url"))
 
 
@@ -98,13 +99,13 @@ def _validate_admin_api_key(key: Any) -> None:
         )
 
 
-def _validate_lookback(lookback: Any) -> None:
+def _validate_lookback(lookback: Any, key: str, default: str) -> None:
     if lookback is None:
         return
     if isinstance(lookback, bool) or not isinstance(lookback, int) or not 0 <= lookback <= MAX_LOOKBACK_DAYS:
         raise ConfigError(
-            f"lookback_window_days must be a whole number of days from 0 to {MAX_LOOKBACK_DAYS}, not {lookback!r}: "
-            "3 suits most organizations."
+            f"{key} must be a whole number of days from 0 to {MAX_LOOKBACK_DAYS}, not {lookback!r}: "
+            f"the default, {default}, suits most organizations."
         )
 
 

@@ -120,3 +120,42 @@ def read_stream(
 
 def records_of(output: EntrypointOutput) -> List[Dict[str, Any]]:
     return [message.record.data for message in output.records]
+
+
+CLAUDE_CODE_URL = f"{API_URL}/v1/organizations/usage_report/claude_code"
+
+
+def claude_code_request(day: str, page: Optional[str] = None) -> HttpRequest:
+    query: Dict[str, Any] = {"starting_at": day, "limit": "1000", **({"page": page} if page else {})}
+    return HttpRequest(CLAUDE_CODE_URL, query_params=query,
+                       headers={"x-api-key": ADMIN_KEY, "anthropic-version": "2023-06-01"})
+
+
+def claude_code_record(day: str, actor: Optional[Dict[str, Any]] = None, **values: Any) -> Dict[str, Any]:
+    """A Claude Code report record as the API documents it (date as a midnight timestamp unless given)."""
+    record: Dict[str, Any] = {
+        "date": f"{day}T00:00:00Z",
+        "actor": actor or {"type": "user_actor", "email_address": "dev@example.com"},
+        "organization_id": "12345678-1234-5678-1234-567812345678",
+        "customer_type": "api",
+        "subscription_type": None,
+        "terminal_type": "vscode",
+        "is_remote": False,
+        "core_metrics": {"num_sessions": 1, "lines_of_code": {"added": 0, "removed": 0},
+                         "commits_by_claude_code": 0, "pull_requests_by_claude_code": 0},
+        "tool_actions": {},
+        "model_breakdown": [],
+    }
+    record.update(values)
+    return record
+
+
+def list_page(*items: Mapping[str, Any], has_more: bool = False, id_field: str = "id") -> HttpResponse:
+    body = {"data": list(items), "has_more": has_more,
+            "first_id": items[0][id_field] if items else None, "last_id": items[-1][id_field] if items else None}
+    return HttpResponse(json.dumps(body), 200)
+
+
+def list_request(path: str, **query: Any) -> HttpRequest:
+    return HttpRequest(f"{API_URL}{path}", query_params={"limit": "1000", **query},
+                       headers={"x-api-key": ADMIN_KEY, "anthropic-version": "2023-06-01"})

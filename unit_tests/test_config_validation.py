@@ -33,6 +33,7 @@ NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
         ({"lookback_window_days": -1}, "not -1"),
         ({"lookback_window_days": "3"}, "not '3'"),
         ({"lookback_window_days": True}, "not True"),
+        ({"claude_code_lookback_window_days": 40}, "claude_code_lookback_window_days must be a whole number of days"),
         ({"api_url": "http://api.anthropic.com"}, "is not https: the Admin key must only travel encrypted"),
         ({"api_url": "http://10.0.0.5:8080"}, "is not https"),
         ({"api_url": "ftp://example.com"}, "is not a URL: leave it empty to use https://api.anthropic.com"),

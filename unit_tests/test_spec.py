@@ -4,7 +4,8 @@ import logging
 
 from source_claude import SourceClaude
 
-PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "api_url"]
+PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
+              "api_url"]
 
 
 def connection_specification() -> dict:
@@ -15,7 +16,7 @@ def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
     assert spec["required"] == ["admin_api_key", "start_date"]
-    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5]
 
 
 def test_every_property_has_title_description_and_example() -> None:
@@ -33,6 +34,8 @@ def test_defaults_and_bounds() -> None:
     properties = connection_specification()["properties"]
     assert (properties["lookback_window_days"]["default"], properties["lookback_window_days"]["minimum"],
             properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
+    assert (properties["claude_code_lookback_window_days"]["default"],
+            properties["claude_code_lookback_window_days"]["maximum"]) == (4, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
     assert "default" not in properties["end_date"]
 

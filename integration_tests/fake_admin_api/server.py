@@ -24,6 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from .directory import Directory
+from .directory_endpoints import directory_response
+from .errors import ApiError
 from .faults import Fault, FaultPlan
 from .organization import Organization
 from .reports import BUCKET_WIDTHS, USAGE_DIMENSIONS, USAGE_FILTERS, cost_bucket, parse_rfc3339, usage_bucket
@@ -37,12 +40,6 @@ USAGE_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)}
 COST_LIMITS = {"1d": (7, 31)}
 MAX_GROUP_BY = 5
 DEFAULT_ADMIN_KEY = "sk-ant-admin01-local-stand-in-key"
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
 
 
 @dataclass
@@ -76,8 +73,12 @@ class FakeAdminApi:
         port: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         max_buckets_per_page: Optional[int] = None,
+        unavailable: Optional[Dict[str, int]] = None,
     ) -> None:
         self.organization = organization
+        self.directory = Directory(organization)
+        # Path prefix -> 403 or 404: endpoints this key may not read (an org without Claude Code, a narrower key).
+        self.unavailable = dict(unavailable or {})
         # The docs say a page holds *at most* `limit` buckets: a cap below it makes clients follow next_page.
         self.max_buckets_per_page = max_buckets_per_page
         self.admin_keys = set(admin_keys)
@@ -114,9 +115,10 @@ class FakeAdminApi:
     def __exit__(self, *_: Any) -> None:
         self.stop()
 
-    def report_requests(self, path: Optional[str] = None) -> List[LoggedRequest]:
+    def api_requests(self, path: Optional[str] = None) -> List[LoggedRequest]:
+        """Requests to the Admin API's paths (not the check's reachability probe of /), optionally one path."""
         with self._lock:
-            return [r for r in self.requests if r.path in self._endpoints and (path is None or r.path == path)]
+            return [r for r in self.requests if r.path.startswith("/v1/") and (path is None or r.path == path)]
 
     def clear_log(self) -> None:
         with self._lock:
@@ -136,9 +138,6 @@ class FakeAdminApi:
 
     def respond(self, entry: LoggedRequest, api_key: Optional[str]) -> Tuple[int, Dict[str, str], bytes]:
         """The status, headers and body for a request (before any body-level fault)."""
-        endpoint = self._endpoints.get(entry.path)
-        if endpoint is None:
-            raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
         if entry.method != "GET":
             raise ApiError(405, "invalid_request_error", f"Method {entry.method} is not allowed on {entry.path}")
         self._authenticate(api_key)
@@ -147,7 +146,17 @@ class FakeAdminApi:
             raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")
         if version not in ANTHROPIC_VERSIONS:  # stricter: the docs list only 2023-06-01
             raise ApiError(400, "invalid_request_error", f"anthropic-version: unknown version {version!r}")
-        return 200, {}, self._report(endpoint, entry)
+        for prefix, status in self.unavailable.items():
+            if entry.path.startswith(prefix):
+                raise ApiError(status, "permission_error" if status == 403 else "not_found_error",
+                               f"This organization or key cannot access {entry.path}")
+        endpoint = self._endpoints.get(entry.path)
+        if endpoint is not None:
+            return 200, {}, self._report(endpoint, entry)
+        body = directory_response(self.directory, entry.path, entry.query, self.clock().date())
+        if body is None:
+            raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
+        return 200, {}, body
 
     def _authenticate(self, api_key: Optional[str]) -> None:
         if not api_key:

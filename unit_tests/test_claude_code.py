@@ -1,0 +1,181 @@
+"""claude_code_usage and claude_code_model_usage: GET /v1/organizations/usage_report/claude_code.
+
+What the manifest promises for these streams:
+- one request per UTC day, starting_at=YYYY-MM-DD, limit=1000, next_page sent back as page until has_more is false;
+- claude_code_usage: one flat record per actor, day, terminal and remote flag; every tool in tool_actions, known or
+  new, becomes <tool>_accepted and <tool>_rejected; `date` is YYYY-MM-DD whichever form the API sends;
+- claude_code_model_usage: one record per model of each of those, with the exact USD of the estimated cost in cents;
+- incremental on the day, re-reading claude_code_lookback_window_days (default 4) before the state;
+- a key or organization that cannot read the report (403, 404) skips these streams with a warning, the sync goes on.
+"""
+
+import json
+from unittest import TestCase
+
+import freezegun
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+
+from unit_tests.builders import (
+    api_error,
+    claude_code_record,
+    claude_code_request,
+    config,
+    read_stream,
+    records_of,
+)
+
+USAGE, MODELS = "claude_code_usage", "claude_code_model_usage"
+
+
+def page(*records, next_page=None) -> HttpResponse:
+    return HttpResponse(json.dumps({"data": list(records), "has_more": next_page is not None, "next_page": next_page}))
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestClaudeCodeUsage(TestCase):
+    @HttpMocker()
+    def test_one_request_per_day_through_today(self, http_mocker: HttpMocker) -> None:
+        for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
+            http_mocker.get(claude_code_request(day), page(claude_code_record(day)))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["date"] for r in records], ["2025-03-08", "2025-03-09", "2025-03-10"])
+
+    @HttpMocker()
+    def test_follows_next_page(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(claude_code_request("2025-03-10"), page(claude_code_record("2025-03-10"), next_page="page_2"))
+        http_mocker.get(claude_code_request("2025-03-10", page="page_2"),
+                        page(claude_code_record("2025-03-10", terminal_type="ghostty")))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["terminal_type"] for r in records], ["vscode", "ghostty"])
+
+    @HttpMocker()
+    def test_flattens_a_record_with_known_and_new_tools(self, http_mocker: HttpMocker) -> None:
+        record = claude_code_record(
+            "2025-03-10",
+            actor={"type": "api_actor", "api_key_name": "ci-bot"},
+            is_remote=True,
+            core_metrics={"num_sessions": 15, "lines_of_code": {"added": 342, "removed": 128},
+                          "commits_by_claude_code": 8, "pull_requests_by_claude_code": 2},
+            tool_actions={"edit_tool": {"accepted": 25, "rejected": 3}, "bash_tool": {"accepted": 7, "rejected": 1}},
+        )
+        http_mocker.get(claude_code_request("2025-03-10"), page(record))
+
+        [row] = records_of(read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh))
+
+        expected = {
+            "date": "2025-03-10", "actor_type": "api_actor", "actor_api_key_name": "ci-bot",
+            "organization_id": "12345678-1234-5678-1234-567812345678", "customer_type": "api",
+            "terminal_type": "vscode", "is_remote": True, "num_sessions": 15, "lines_added": 342,
+            "lines_removed": 128, "commits_by_claude_code": 8, "pull_requests_by_claude_code": 2,
+            "edit_tool_accepted": 25, "edit_tool_rejected": 3, "bash_tool_accepted": 7, "bash_tool_rejected": 1,
+            "tool_actions": {"edit_tool": {"accepted": 25, "rejected": 3}, "bash_tool": {"accepted": 7, "rejected": 1}},
+        }
+        self.assertEqual({k: v for k, v in row.items() if k != "row_key"}, expected)  # nulls are omitted
+
+    @HttpMocker()
+    def test_date_is_a_day_in_either_of_the_api_forms(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(claude_code_request("2025-03-10"), page(
+            claude_code_record("2025-03-10", date="2025-03-10"),
+            claude_code_record("2025-03-10", date="2025-03-10T00:00:00Z", terminal_type="ghostty")))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["date"] for r in records], ["2025-03-10", "2025-03-10"])
+
+    @HttpMocker()
+    def test_row_keys_tell_apart_terminals_remote_flags_and_actors(self, http_mocker: HttpMocker) -> None:
+        api_actor = {"type": "api_actor", "api_key_name": "dev@example.com"}  # same text as the user's email
+        http_mocker.get(claude_code_request("2025-03-10"), page(
+            claude_code_record("2025-03-10"),
+            claude_code_record("2025-03-10", is_remote=True),
+            claude_code_record("2025-03-10", terminal_type=None),
+            claude_code_record("2025-03-10", actor=api_actor)))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual(len({r["row_key"] for r in records}), 4)
+
+    @HttpMocker()
+    def test_state_and_the_four_day_default_lookback(self, http_mocker: HttpMocker) -> None:
+        for day in ("2025-03-05", "2025-03-06", "2025-03-07", "2025-03-08", "2025-03-09", "2025-03-10"):
+            http_mocker.get(claude_code_request(day), page(claude_code_record(day)) if day < "2025-03-10" else page())
+
+        output = read_stream(USAGE, config(), state={"date": "2025-03-09"})
+
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-09"})
+
+    @HttpMocker()
+    def test_configured_lookback(self, http_mocker: HttpMocker) -> None:
+        for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
+            http_mocker.get(claude_code_request(day), page())
+
+        read_stream(USAGE, config(claude_code_lookback_window_days=1), state={"date": "2025-03-09"})
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestClaudeCodeModelUsage(TestCase):
+    @HttpMocker()
+    def test_one_record_per_model_with_exact_usd(self, http_mocker: HttpMocker) -> None:
+        breakdown = [
+            {"model": "claude-opus-4-1", "tokens": {"input": 45230, "output": 12450, "cache_read": 8790,
+                                                   "cache_creation": 2340},
+             "estimated_cost": {"amount": 186, "currency": "USD"}},
+            {"model": "claude-haiku-4-5", "tokens": {"input": 10, "output": 5, "cache_read": 0, "cache_creation": 0},
+             "estimated_cost": {"amount": 12.345678901234567890, "currency": "USD"}},
+        ]
+        body = json.dumps({"data": [claude_code_record("2025-03-10", model_breakdown=breakdown)],
+                           "has_more": False, "next_page": None})
+        # Written by hand so the JSON text keeps all its digits (json.dumps of a float would round them).
+        body = body.replace("12.345678901234567", "12.345678901234567890")
+        http_mocker.get(claude_code_request("2025-03-10"), HttpResponse(body))
+
+        rows = records_of(read_stream(MODELS, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["model"] for r in rows], ["claude-opus-4-1", "claude-haiku-4-5"])
+        self.assertEqual(
+            {k: rows[0][k] for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+                                     "estimated_cost_cents", "estimated_cost_usd", "currency", "date")},
+            {"input_tokens": 45230, "output_tokens": 12450, "cache_read_tokens": 8790, "cache_creation_tokens": 2340,
+             "estimated_cost_cents": 186, "estimated_cost_usd": 1.86, "currency": "USD", "date": "2025-03-10"})
+        self.assertEqual(len({r["row_key"] for r in rows}), 2)
+        self.assertEqual({r["usage_row_key"] for r in rows}, {rows[0]["usage_row_key"]})
+
+    def test_the_usd_of_a_fractional_cost_is_exact_on_the_wire(self) -> None:
+        from unittest.mock import MagicMock
+
+        from airbyte_cdk.entrypoint import AirbyteEntrypoint
+        from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+
+        from source_claude.components import ClaudeCodeExtractor
+
+        response = MagicMock()
+        response.content = json.dumps({"data": [claude_code_record("2025-03-10", model_breakdown=[
+            {"model": "m", "tokens": {}, "estimated_cost": {"amount": 0.1, "currency": "USD"}}])],
+            "has_more": False, "next_page": None}).replace("0.1,", "12.345678901234567890,").encode()
+        response.status_code = 200
+        [row] = ClaudeCodeExtractor(config={}, parameters={}, record_kind="models").extract_records(response)
+        line = AirbyteEntrypoint.airbyte_message_to_string(
+            AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))
+
+        self.assertIn('"estimated_cost_cents":12.345678901234567890', line)
+        self.assertIn('"estimated_cost_usd":0.12345678901234567890', line)
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestUnreadable(TestCase):
+    @HttpMocker()
+    def test_a_403_skips_the_stream_with_a_warning_and_no_failure(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(claude_code_request("2025-03-10"), api_error(403, "permission_error", "not for this org"))
+
+        output = read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh)
+
+        self.assertEqual(records_of(output), [])
+        warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+        self.assertTrue(any(m.startswith("Skipping claude_code_usage: the Admin API answered HTTP 403 or 404")
+                            for m in warnings), warnings)
