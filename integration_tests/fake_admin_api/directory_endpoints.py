@@ -6,14 +6,13 @@ an unknown cursor id, `after_id` together with `before_id`, and unknown paramete
 The Claude Code report takes one UTC day (`starting_at=YYYY-MM-DD`) and pages over its records.
 """
 
-import base64
-import hashlib
 import re
 from datetime import date
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import orjson
 
+from . import page_tokens
 from .directory import Directory
 from .errors import ApiError
 
@@ -118,30 +117,18 @@ def _claude_code(directory: Directory, path: str, query: Dict[str, List[str]], t
     if day > today:  # stricter: a day that has not started has no data to page over
         raise ApiError(400, "invalid_request_error", "starting_at must not be in the future")
     limit = _limit(query, CLAUDE_CODE_LIMITS)
-    fingerprint = hashlib.sha256(orjson.dumps([path, day_text, limit])).hexdigest()[:16]
+    fingerprint = page_tokens.fingerprint(path, day_text, limit)
     offset = 0
     if "page" in query:
-        offset = _decode_offset(_single(query, "page", ""), fingerprint)
+        offset = page_tokens.decode(_single(query, "page", ""), fingerprint).get("offset")
+        if not isinstance(offset, int):
+            raise ApiError(400, "invalid_request_error", "Invalid page token")
     # Only data older than an hour is served; the stand-in's Claude Code data ends yesterday, as its usage does.
     records = directory.claude_code_records(day)
     page = records[offset:offset + limit]
     more = offset + limit < len(records)
     return orjson.dumps({"data": page, "has_more": more,
-                         "next_page": _encode_offset(offset + limit, fingerprint) if more else None})
-
-
-def _encode_offset(offset: int, fingerprint: str) -> str:
-    return "page_" + base64.urlsafe_b64encode(orjson.dumps({"offset": offset, "query": fingerprint})).decode()
-
-
-def _decode_offset(token: str, fingerprint: str) -> int:
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token.removeprefix("page_").encode()))
-        if not token.startswith("page_") or payload["query"] != fingerprint or not isinstance(payload["offset"], int):
-            raise ValueError
-        return payload["offset"]
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise ApiError(400, "invalid_request_error", "Invalid page token") from None
+                         "next_page": page_tokens.encode({"offset": offset + limit}, fingerprint) if more else None})
 
 
 def _only(query: Dict[str, List[str]], allowed: set) -> None:

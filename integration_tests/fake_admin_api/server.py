@@ -9,8 +9,6 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 - an unknown `anthropic-version` is rejected.
 """
 
-import base64
-import hashlib
 import socket
 import threading
 import time
@@ -26,6 +24,7 @@ import orjson
 
 from .directory import Directory
 from .directory_endpoints import directory_response
+from . import page_tokens
 from .errors import ApiError
 from .faults import Fault, FaultPlan
 from .organization import Organization
@@ -207,7 +206,7 @@ class FakeAdminApi:
         self._validate_group_by(endpoint, group_by, entry.headers)
         filters = {dimension: set(query[name]) for name, dimension in endpoint.filters.items() if name in query}
 
-        fingerprint = _fingerprint(entry.path, {k: v for k, v in query.items() if k != "page"})
+        fingerprint = page_tokens.fingerprint(entry.path, sorted((k, v) for k, v in query.items() if k != "page"))
         first = starting_at
         if "page" in single:
             first = _decode_page(single["page"], fingerprint)
@@ -231,7 +230,8 @@ class FakeAdminApi:
         body = orjson.dumps({
             "data": [endpoint.bucket(start, width, group_by, filters) for start in page],
             "has_more": more,
-            "next_page": _encode_page(page[-1] + width, fingerprint) if more else None,
+            "next_page": page_tokens.encode({"next": f"{page[-1] + width:%Y-%m-%dT%H:%M:%SZ}"}, fingerprint)
+            if more else None,
         })
         with self._lock:
             self._cache[cache_key] = body
@@ -355,25 +355,11 @@ def _time_param(single: Dict[str, str], name: str, required: bool) -> Optional[d
     return parsed.astimezone(timezone.utc)
 
 
-def _fingerprint(path: str, query: Dict[str, List[str]]) -> str:
-    canonical = orjson.dumps([path, sorted(query.items())])
-    return hashlib.sha256(canonical).hexdigest()[:16]
-
-
-def _encode_page(next_start: datetime, fingerprint: str) -> str:
-    payload = orjson.dumps({"next": next_start.strftime("%Y-%m-%dT%H:%M:%SZ"), "query": fingerprint})
-    return "page_" + base64.urlsafe_b64encode(payload).decode()
-
-
-def _decode_page(token: str, fingerprint: str) -> datetime:
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token.removeprefix("page_").encode()))
-        start = parse_rfc3339(payload["next"])
-        if not token.startswith("page_") or payload["query"] != fingerprint or start is None:
-            raise ValueError
-        return start
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise ApiError(400, "invalid_request_error", "Invalid page token") from None
+def _decode_page(token: str, query_fingerprint: str) -> datetime:
+    start = parse_rfc3339(str(page_tokens.decode(token, query_fingerprint).get("next")))
+    if start is None:
+        raise ApiError(400, "invalid_request_error", "Invalid page token")
+    return start
 
 
 def _request_id() -> str:
