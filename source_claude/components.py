@@ -206,9 +206,13 @@ def flatten_result_row(
 
 
 def row_key(record: Mapping[str, Any], dimensions: Iterable[str]) -> str:
-    """A stable, never-null key: the bucket start and every dimension value, nulls kept distinct from strings."""
-    identity = [record["starting_at"], *(record.get(dimension) for dimension in dimensions)]
-    return md5(orjson.dumps(identity), usedforsecurity=False).hexdigest()
+    """A report row's key: the bucket start and every dimension value."""
+    return stable_key([record["starting_at"], *(record.get(dimension) for dimension in dimensions)])
+
+
+def stable_key(values: Sequence[Any]) -> str:
+    """A never-null primary key: MD5 of the values as a JSON list, so null stays distinct from "None" or ""."""
+    return md5(orjson.dumps(values), usedforsecurity=False).hexdigest()
 
 
 def add_amount_usd(record: MutableMapping[str, Any], cents_field: str) -> None:
@@ -277,7 +281,7 @@ def claude_code_actor(report_record: Mapping[str, Any]) -> MutableMapping[str, A
         "terminal_type": report_record.get("terminal_type"),
         "is_remote": report_record.get("is_remote"),
     }
-    identity["row_key"] = md5(orjson.dumps([identity[name] for name in CLAUDE_CODE_KEY]), usedforsecurity=False).hexdigest()
+    identity["row_key"] = stable_key([identity[name] for name in CLAUDE_CODE_KEY])
     identity["organization_id"] = report_record.get("organization_id")
     return identity
 
@@ -313,7 +317,7 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
     return {
         **{name: actor[name] for name in (*CLAUDE_CODE_KEY, "organization_id")},
         "usage_row_key": actor["row_key"],
-        "row_key": md5(orjson.dumps([actor["row_key"], model]), usedforsecurity=False).hexdigest(),
+        "row_key": stable_key([actor["row_key"], model]),
         "model": model,
         "input_tokens": tokens.get("input"),
         "output_tokens": tokens.get("output"),
