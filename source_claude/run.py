@@ -1,5 +1,5 @@
 import sys
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping
 
 import orjson
 

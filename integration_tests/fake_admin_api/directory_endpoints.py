@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import orjson
 
-from . import page_tokens
+from . import page_tokens, parameters
 from .directory import Directory
 from .errors import ApiError
 
@@ -31,7 +31,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def directory_response(directory: Directory, path: str, query: Dict[str, List[str]], today: date) -> Optional[bytes]:
     """The body for a directory or Claude Code path, or None if the path is not one of them."""
     if path == ME_PATH:
-        _only(query, set())
+        parameters.check_names(query, set())
         return orjson.dumps(directory.me)
     if path == CLAUDE_CODE_PATH:
         return _claude_code(directory, path, query, today)
@@ -55,7 +55,7 @@ def directory_response(directory: Directory, path: str, query: Dict[str, List[st
 
 
 def _workspaces(directory: Directory, query: Dict[str, List[str]]) -> List[Dict[str, Any]]:
-    include = _single(query, "include_archived", "false")
+    include = parameters.single(query, "include_archived", "false")
     if include not in ("true", "false"):
         raise ApiError(400, "invalid_request_error", "include_archived: Input should be a valid boolean")
     # Archived workspaces are hidden unless asked for, as documented.
@@ -63,7 +63,7 @@ def _workspaces(directory: Directory, query: Dict[str, List[str]]) -> List[Dict[
 
 
 def _filtered(items: List[Dict[str, Any]], query: Dict[str, List[str]], names: Sequence[str]) -> List[Dict[str, Any]]:
-    wanted = {name: _single(query, name, None) for name in names}
+    wanted = {name: parameters.single(query, name, None) for name in names}
     field = {"created_by_user_id": lambda item: item["created_by"]["id"]}
     return [item for item in items if all(
         value is None or (field[name](item) if name in field else item.get(name)) == value
@@ -71,7 +71,7 @@ def _filtered(items: List[Dict[str, Any]], query: Dict[str, List[str]], names: S
 
 
 def _people(items: List[Dict[str, Any]], query: Dict[str, List[str]], roles_param: str, role_field: str):
-    email, roles = _single(query, "email", None), set(query.get(roles_param, []))
+    email, roles = parameters.single(query, "email", None), set(query.get(roles_param, []))
     return [item for item in items if (email is None or item["email"] == email) and (not roles or item[role_field] in roles)]
 
 
@@ -81,9 +81,9 @@ def _invites(directory: Directory, query: Dict[str, List[str]]) -> List[Dict[str
 
 
 def _id_page(items: List[Dict[str, Any]], query: Dict[str, List[str]], filters: set, id_field: str) -> bytes:
-    _only(query, {"limit", "after_id", "before_id", *filters})
-    limit = _limit(query, LIST_LIMITS)
-    after, before = _single(query, "after_id", None), _single(query, "before_id", None)
+    parameters.check_names(query, {"limit", "after_id", "before_id", *filters})
+    limit = parameters.limit(query, *LIST_LIMITS)
+    after, before = parameters.single(query, "after_id", None), parameters.single(query, "before_id", None)
     if after and before:
         raise ApiError(400, "invalid_request_error", "Cannot specify both after_id and before_id")
     ids = [item[id_field] for item in items]
@@ -104,8 +104,8 @@ def _id_page(items: List[Dict[str, Any]], query: Dict[str, List[str]], filters: 
 
 
 def _claude_code(directory: Directory, path: str, query: Dict[str, List[str]], today: date) -> bytes:
-    _only(query, {"starting_at", "limit", "page"})
-    day_text = _single(query, "starting_at", None)
+    parameters.check_names(query, {"starting_at", "limit", "page"})
+    day_text = parameters.single(query, "starting_at", None)
     if day_text is None:
         raise ApiError(400, "invalid_request_error", "starting_at: Field required")
     if not _DAY.match(day_text):
@@ -116,11 +116,11 @@ def _claude_code(directory: Directory, path: str, query: Dict[str, List[str]], t
         raise ApiError(400, "invalid_request_error", "starting_at: Input should be a valid date") from None
     if day > today:  # stricter: a day that has not started has no data to page over
         raise ApiError(400, "invalid_request_error", "starting_at must not be in the future")
-    limit = _limit(query, CLAUDE_CODE_LIMITS)
+    limit = parameters.limit(query, *CLAUDE_CODE_LIMITS)
     fingerprint = page_tokens.fingerprint(path, day_text, limit)
     offset = 0
     if "page" in query:
-        offset = page_tokens.decode(_single(query, "page", ""), fingerprint).get("offset")
+        offset = page_tokens.decode(parameters.single(query, "page", ""), fingerprint).get("offset")
         if not isinstance(offset, int):
             raise ApiError(400, "invalid_request_error", "Invalid page token")
     # Only data older than an hour is served; the stand-in's Claude Code data ends yesterday, as its usage does.
@@ -129,27 +129,3 @@ def _claude_code(directory: Directory, path: str, query: Dict[str, List[str]], t
     more = offset + limit < len(records)
     return orjson.dumps({"data": page, "has_more": more,
                          "next_page": page_tokens.encode({"offset": offset + limit}, fingerprint) if more else None})
-
-
-def _only(query: Dict[str, List[str]], allowed: set) -> None:
-    for name, values in query.items():
-        if name not in allowed:
-            raise ApiError(400, "invalid_request_error", f"{name}: Extra inputs are not permitted")
-        if not name.endswith("[]") and len(values) > 1:
-            raise ApiError(400, "invalid_request_error", f"{name}: expected a single value")
-
-
-def _single(query: Dict[str, List[str]], name: str, default: Optional[str]) -> Optional[str]:
-    return query[name][0] if name in query else default
-
-
-def _limit(query: Dict[str, List[str]], limits: tuple) -> int:
-    default, maximum = limits
-    text = _single(query, "limit", None)
-    try:
-        limit = default if text is None else int(text)
-    except ValueError:
-        raise ApiError(400, "invalid_request_error", "limit: Input should be a valid integer") from None
-    if not 1 <= limit <= maximum:
-        raise ApiError(400, "invalid_request_error", f"limit: Input should be between 1 and {maximum}")
-    return limit

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -24,9 +24,9 @@ import orjson
 
 from .directory import Directory
 from .directory_endpoints import directory_response
-from . import page_tokens
+from . import page_tokens, parameters
 from .errors import ApiError
-from .faults import Fault, FaultPlan
+from .faults import FaultPlan
 from .organization import Organization
 from .reports import BUCKET_WIDTHS, USAGE_DIMENSIONS, USAGE_FILTERS, cost_bucket, parse_rfc3339, usage_bucket
 
@@ -169,13 +169,8 @@ class FakeAdminApi:
 
     def _report(self, endpoint: Endpoint, entry: LoggedRequest) -> bytes:
         query = entry.query
-        allowed = {"starting_at", "ending_at", "bucket_width", "limit", "page", "group_by[]", *endpoint.filters}
-        for name, values in query.items():
-            if name not in allowed:
-                # Stricter: the docs name every parameter; anything else (e.g. `group_by` without brackets) is refused.
-                raise ApiError(400, "invalid_request_error", f"{name}: Extra inputs are not permitted")
-            if not name.endswith("[]") and len(values) > 1:
-                raise ApiError(400, "invalid_request_error", f"{name}: expected a single value")
+        parameters.check_names(query, {"starting_at", "ending_at", "bucket_width", "limit", "page", "group_by[]",
+                                       *endpoint.filters})
         single = {name: values[0] for name, values in query.items() if not name.endswith("[]")}
 
         width_name = single.get("bucket_width", "1d")
@@ -183,11 +178,7 @@ class FakeAdminApi:
             raise ApiError(400, "invalid_request_error",
                            f"bucket_width: Input should be {' or '.join(repr(w) for w in endpoint.limits)}")
         width = BUCKET_WIDTHS[width_name]
-        default_limit, max_limit = endpoint.limits[width_name]
-        limit = _int_param(single.get("limit"), default_limit)
-        if not 1 <= limit <= max_limit:
-            raise ApiError(400, "invalid_request_error",
-                           f"limit: Input should be between 1 and {max_limit} for bucket_width {width_name}")
+        limit = parameters.limit(query, *endpoint.limits[width_name], context=f" for bucket_width {width_name}")
 
         starting_at = _time_param(single, "starting_at", required=True)
         if (starting_at - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width:
@@ -332,15 +323,6 @@ def _key_kind(api_key: Optional[str], admin_keys: set) -> str:
     if api_key in admin_keys:
         return "admin"
     return "regular" if api_key.startswith("sk-ant-api") else "unknown"
-
-
-def _int_param(value: Optional[str], default: int) -> int:
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError(400, "invalid_request_error", "limit: Input should be a valid integer") from None
 
 
 def _time_param(single: Dict[str, str], name: str, required: bool) -> Optional[datetime]:
