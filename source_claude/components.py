@@ -5,7 +5,7 @@ import json
 import logging
 import re
 from dataclasses import InitVar, dataclass, field
-from datetime import timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import Any, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
@@ -18,6 +18,7 @@ from dateutil.parser import isoparse
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config
@@ -347,3 +348,54 @@ def exact_json(value: Any) -> Any:
     if isinstance(value, list):
         return [exact_json(member) for member in value]
     return value
+
+
+_SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}))?$")
+
+
+@dataclass
+class CursorAtBucketStart(StateMigration):
+    """A saved cursor moved to the start of its UTC day, in the cursor's own format; an unreadable one refused in
+    one sentence.
+
+    It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
+    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse) and reports an
+    unparseable cursor as an internal error with a traceback; no declarative component normalizes or checks state.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str
+    # The cursor's format in state: "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
+    cursor_format: str
+    declarative_stream: Any = None
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        # The CDK's own concurrent state format ("state_type") is written by the CDK and already on boundaries.
+        return self.cursor_field in stream_state and "state_type" not in stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        value = stream_state[self.cursor_field]
+        day = saved_cursor_day(value)
+        if day is None:
+            stream = getattr(self.declarative_stream, "name", None) or "this stream"
+            example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
+            raise AirbyteTracedException(
+                message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
+                         f"like {example}: reset {stream} (or drop it from the state) to read it again from "
+                         "start_date."),
+                failure_type=FailureType.config_error,
+            )
+        return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
+
+
+def saved_cursor_day(value: Any) -> Optional[datetime]:
+    """Midnight UTC of the day a saved cursor falls on (a date, or an RFC 3339 date-time); None if it is neither."""
+    if not isinstance(value, str) or not _SAVED_CURSOR.match(value):
+        return None
+    try:
+        moment = isoparse(value)
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -26,7 +26,7 @@ def run_check(user_config) -> object:
 class TestCheck(TestCase):
     @HttpMocker()
     def test_reads_only_the_last_whole_day(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-09", usage_row(output_tokens=1))))
 
         status = run_check(config(start_date="2024-01-01"))
@@ -35,14 +35,14 @@ class TestCheck(TestCase):
 
     @HttpMocker()
     def test_succeeds_on_a_day_without_usage(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-09")))
 
         self.assertEqual(run_check(config()).status, Status.SUCCEEDED)
 
     @HttpMocker()
     def test_401_fails_with_the_sentence_and_nothing_else(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
                         api_error(401, "authentication_error", "invalid x-api-key"))
 
         status = run_check(config())
@@ -52,7 +52,7 @@ class TestCheck(TestCase):
 
     @HttpMocker()
     def test_403_says_a_regular_key_cannot_read_reports(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
                         api_error(403, "permission_error", "Admin key required"))
 
         status = run_check(config())

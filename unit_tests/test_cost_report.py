@@ -34,7 +34,7 @@ class TestCostReport(TestCase):
             context_window="0-200k",
             inference_geo="global",
         )
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -66,7 +66,7 @@ class TestCostReport(TestCase):
             cost_row("40.5", description="Web Search Usage", cost_type="web_search"),
             cost_row("40.5", workspace_id="wrkspc_01", description="Web Search Usage", cost_type="web_search"),
         ]
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", *rows)))
 
         records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -76,7 +76,7 @@ class TestCostReport(TestCase):
 
     @HttpMocker()
     def test_state_and_lookback(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-07", cost_row("1")), bucket("2025-03-08", cost_row("2"))))
 
         output = read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-07T00:00:00Z"})

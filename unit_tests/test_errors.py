@@ -32,7 +32,7 @@ from unit_tests.builders import (
 )
 
 ROWS = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
-WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z")
+WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z")
 both_streams = pytest.mark.parametrize("stream", list(ROWS))
 @pytest.fixture(autouse=True)
 def frozen_now():

@@ -31,7 +31,7 @@ class TestWindowsAndRequests(TestCase):
                         page(bucket("2025-01-31", usage_row(model="m", output_tokens=1))))
         http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                         page(bucket("2025-02-01", usage_row(model="m", output_tokens=2))))
-        http_mocker.get(report_request(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         output = read_stream(STREAM, config(), sync_mode=SyncMode.full_refresh)
 
@@ -42,21 +42,21 @@ class TestWindowsAndRequests(TestCase):
         """Given 75 days from start_date to end_date, Then exactly three requests are made (31 + 31 + 13 days)."""
         http_mocker.get(report_request(STREAM, "2024-12-01T00:00:00Z", "2025-01-01T00:00:00Z"), page())
         http_mocker.get(report_request(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), page())
-        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-02-14T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-02-14T00:00:00Z"), page())
 
         read_stream(STREAM, config(start_date="2024-12-01", end_date="2025-02-14"), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_a_start_date_inside_a_day_starts_at_the_next_midnight(self, http_mocker: HttpMocker) -> None:
         """Given start_date 2025-03-01T06:00+02:00 (04:00 UTC), Then nothing before 2025-03-02T00:00Z is requested."""
-        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         read_stream(STREAM, config(start_date="2025-03-01T06:00:00+02:00"), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_a_future_end_date_is_read_as_now(self, http_mocker: HttpMocker) -> None:
-        """Given end_date in 2030, Then the last request's ending_at is now + 1 s."""
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        """Given end_date in 2030, Then the last request ends at the last midnight UTC (today is unfinished)."""
+        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         read_stream(STREAM, config(start_date="2025-03-01", end_date="2030-01-01"), sync_mode=SyncMode.full_refresh)
 
@@ -70,11 +70,11 @@ class TestWindowsAndRequests(TestCase):
     @HttpMocker()
     def test_follows_next_page_until_has_more_is_false(self, http_mocker: HttpMocker) -> None:
         """Given a window answered in three pages, Then each page is asked for with the previous next_page."""
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-01", usage_row(output_tokens=1)), next_page="page_Mg=="))
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:01Z", page="page_Mg=="),
+        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z", page="page_Mg=="),
                         page(bucket("2025-03-02", usage_row(output_tokens=2)), next_page="page_Mw=="))
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:01Z", page="page_Mw=="),
+        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z", page="page_Mw=="),
                         page(bucket("2025-03-03", usage_row(output_tokens=3))))
 
         output = read_stream(STREAM, config(start_date="2025-03-01"), sync_mode=SyncMode.full_refresh)
@@ -99,7 +99,7 @@ class TestRecords(TestCase):
             service_tier="standard",
             context_window="0-200k",
         )
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", row), bucket("2025-03-09")))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -128,7 +128,7 @@ class TestRecords(TestCase):
         record has no value for them (null in the destination) and is still keyed."""
         row = {"uncached_input_tokens": 7, "output_tokens": 3, "model": "m", "workspace_id": None,
                "api_key_id": None, "cache_creation": None}
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -143,7 +143,7 @@ class TestRecords(TestCase):
     def test_unknown_fields_pass_through(self, http_mocker: HttpMocker) -> None:
         """Given a row with fields the docs do not list yet, Then they reach the record instead of failing the sync."""
         row = usage_row(model="m", speed="fast", server_tool_use={"web_search_requests": 1, "web_fetch_requests": 4})
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -157,7 +157,7 @@ class TestRecords(TestCase):
         variants = [usage_row(**base)] + [usage_row(**{**base, name: None}) for name in base] + [
             usage_row(**{**base, "model": "None"})
         ]
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", *variants), bucket("2025-03-09", usage_row(**base))))
 
         records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
@@ -170,7 +170,7 @@ class TestRecords(TestCase):
 class TestIncremental(TestCase):
     @HttpMocker()
     def test_state_is_the_newest_bucket_read(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-08", usage_row(output_tokens=1)), bucket("2025-03-09", usage_row())))
 
         output = read_stream(STREAM, config(start_date="2025-03-01"))
@@ -180,7 +180,7 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_resumes_lookback_days_before_the_state(self, http_mocker: HttpMocker) -> None:
         """Given state 03-09 and lookback 3, Then the sync re-reads from 03-06."""
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-09", usage_row(output_tokens=5))))
 
         output = read_stream(STREAM, config(lookback_window_days=3), state={"starting_at": "2025-03-09T00:00:00Z"})
@@ -189,19 +189,19 @@ class TestIncremental(TestCase):
 
     @HttpMocker()
     def test_lookback_defaults_to_three_days(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         read_stream(STREAM, config(), state={"starting_at": "2025-03-09T00:00:00Z"})
 
     @HttpMocker()
     def test_zero_lookback_rereads_the_state_day_only(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         read_stream(STREAM, config(lookback_window_days=0), state={"starting_at": "2025-03-09T00:00:00Z"})
 
     @HttpMocker()
     def test_lookback_never_reaches_before_start_date(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:01Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"), page())
 
         read_stream(STREAM, config(start_date="2025-03-08", lookback_window_days=10),
                     state={"starting_at": "2025-03-09T00:00:00Z"})
@@ -209,7 +209,7 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_state_without_new_rows_keeps_its_value(self, http_mocker: HttpMocker) -> None:
         """Given no usage since the state, Then the state does not move past data never seen."""
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:01Z"),
+        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"),
                         page(bucket("2025-03-06"), bucket("2025-03-07"), bucket("2025-03-08"), bucket("2025-03-09")))
 
         output = read_stream(STREAM, config(), state={"starting_at": "2025-03-09T00:00:00Z"})

@@ -1,0 +1,123 @@
+"""Property: whatever the config, saved state, lookback and clock, the report streams ask only for whole UTC days.
+
+The reports refuse a range that is not whole days (HTTP 400 "Invalid date range", recorded from the live API), so
+every `starting_at` and `ending_at` must be exactly 00:00:00Z. Beside that, the promises the windows have always
+kept are checked against an independent computation of the expected windows:
+- no day lost and none read twice: each window starts where the previous one ended;
+- no request for today's unfinished day, nor for end_date's day (end_date is exclusive);
+- the first window starts at the first midnight at or after start_date, or at the saved state's day minus the
+  lookback, whichever is later;
+- the fewest calls: 31 whole days per request (the API's maximum page of daily buckets), the last one shorter.
+"""
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import freezegun
+import requests_mock
+from dateutil.parser import isoparse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from source_claude import SourceClaude
+from unit_tests.builders import catalog, config
+
+DAY = timedelta(days=1)
+MAX_DAYS_PER_REQUEST = 31
+EMPTY_PAGE = {"data": [], "has_more": False, "next_page": None}
+# Clock times that sit on the edges of a UTC day, where off-by-one-second mistakes live; any other time too.
+EDGE_TIMES = [time(0, 0, 0), time(0, 0, 1), time(0, 0, 59), time(12, 0), time(23, 59, 59)]
+UTC_OFFSETS = ["Z", "+00:00", "+02:00", "-05:00", "+14:00", "-12:00"]
+Window = Tuple[datetime, datetime]
+
+
+def utc(value: str) -> datetime:
+    moment = isoparse(value)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def floor_day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def ceil_day(moment: datetime) -> datetime:
+    return floor_day(moment) if floor_day(moment) == moment else floor_day(moment) + DAY
+
+
+def expected_windows(now: datetime, start_date: str, end_date: Optional[str], state: Optional[str],
+                     lookback_days: int) -> List[Window]:
+    """The windows the docs promise, computed from first principles rather than with the connector's code."""
+    begin = ceil_day(utc(start_date))
+    if state is not None:
+        begin = max(begin, floor_day(utc(state)) - lookback_days * DAY)
+    end = floor_day(min(now, utc(end_date)) if end_date else now)
+    windows = []
+    while begin < end:
+        windows.append((begin, min(begin + MAX_DAYS_PER_REQUEST * DAY, end)))
+        begin = windows[-1][1]
+    return windows
+
+
+@st.composite
+def moments(draw, around: date, days_before: int, days_after: int) -> datetime:
+    day = around + timedelta(days=draw(st.integers(-days_before, days_after)))
+    clock = draw(st.one_of(st.sampled_from(EDGE_TIMES), st.times()))
+    return datetime.combine(day, clock, tzinfo=timezone.utc)
+
+
+@st.composite
+def config_dates(draw, moment: datetime) -> str:
+    """A start_date or end_date as users write them: a date, a UTC date-time, or a date-time with an offset."""
+    form = draw(st.sampled_from(["date", "utc", "offset"]))
+    if form == "date":
+        return moment.date().isoformat()
+    if form == "utc":
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    offset = draw(st.sampled_from(UTC_OFFSETS[1:]))
+    sign = 1 if offset[0] == "+" else -1
+    local = moment + sign * timedelta(hours=int(offset[1:3]))
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + offset
+
+
+def requested_windows(history) -> List[Window]:
+    windows = []
+    for request in history:
+        query = parse_qs(urlsplit(request.url).query)
+        [starting_at], [ending_at] = query["starting_at"], query["ending_at"]
+        assert starting_at.endswith("T00:00:00Z") and ending_at.endswith("T00:00:00Z"), (starting_at, ending_at)
+        windows.append((utc(starting_at), utc(ending_at)))
+    return windows
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
+    stream = data.draw(st.sampled_from(["messages_usage", "cost_report"]), label="stream")
+    now = data.draw(moments(date(2027, 6, 15), 900, 900), label="now")
+    start_date = data.draw(config_dates(data.draw(moments(now.date(), 120, 1), label="start")), label="start_date")
+    end_date = data.draw(st.none() | config_dates(data.draw(moments(now.date(), 100, 5), label="end")),
+                         label="end_date")
+    state = data.draw(st.none() | config_dates(data.draw(moments(now.date(), 130, 2), label="saved")), label="state")
+    state = None if state is not None and "T" not in state else state  # the reports save date-times
+    lookback = data.draw(st.none() | st.integers(0, 31), label="lookback_window_days")
+
+    user_config = config(start_date=start_date, **({"end_date": end_date} if end_date else {}),
+                         **({"lookback_window_days": lookback} if lookback is not None else {}))
+    configured = catalog(stream, SyncMode.incremental)
+    saved = StateBuilder().with_stream_state(stream, {"starting_at": state}).build() if state else None
+    with freezegun.freeze_time(now), requests_mock.Mocker() as api:
+        api.get(requests_mock.ANY, json=EMPTY_PAGE)
+        output = read(SourceClaude(catalog=configured, config=user_config, state=saved), user_config, configured,
+                      saved)
+
+    assert not output.errors, output.errors[0].trace.error.internal_message
+    windows = requested_windows(api.request_history)
+    expected = expected_windows(now, start_date, end_date, state, 3 if lookback is None else lookback)
+    assert all(later[0] == earlier[1] for earlier, later in zip(windows, windows[1:])), "a day lost or read twice"
+    assert all(end <= floor_day(now) for _, end in windows), "asked for today's unfinished day"
+    assert windows == expected
