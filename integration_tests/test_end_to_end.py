@@ -32,7 +32,7 @@ def test_spec_prints_the_configuration_contract() -> None:
     [spec] = run.of_type("SPEC")
     properties = spec["spec"]["connectionSpecification"]["properties"]
     assert list(properties) == ["admin_api_key", "start_date", "end_date", "lookback_window_days",
-                                "claude_code_lookback_window_days", "api_url"]
+                                "claude_code_lookback_window_days", "max_requests_per_minute", "api_url"]
 
 
 def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:

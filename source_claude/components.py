@@ -1,14 +1,17 @@
 #
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
+import hashlib
 import json
 import logging
 import re
+import threading
+import time
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
+from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 import orjson
@@ -16,9 +19,11 @@ import requests
 from dateutil.parser import isoparse
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config
@@ -35,6 +40,10 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _PARSED_BODY = "_source_claude_parsed_body"
 _NOT_JSON = object()
 INCOMPLETE_PAGE_MESSAGE = "The Anthropic Admin API returned an incomplete page; retrying."
+INCOMPLETE_PAGE_FINAL_MESSAGE = (
+    "The Anthropic Admin API kept answering with a body that is not a whole page (cut short, or not JSON) through "
+    "every retry: check that api_url is https://api.anthropic.com or a proxy that passes responses through whole."
+)
 REPORT_PAGE_KEYS = ("data", "has_more")
 
 
@@ -68,13 +77,18 @@ def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAG
 
 
 @dataclass
-class PageCheckingErrorHandler(ErrorHandler):
-    """The manifest's error handler plus one rule: a 2xx whose body is not a whole page is fetched again.
+class AdminApiErrorHandler(ErrorHandler):
+    """The manifest's error handler, plus what the Admin API's responses say beyond their status code.
 
-    It exists because the declarative way to say this, an HttpResponseFilter predicate, parses every body again
-    with the standard-library json: measured as the largest per-response cost of a sync. Here the body is parsed
-    once and kept for the paginator (ParsedPageDecoder) and the extractor. It also says, once per stream, when a
-    stream is skipped because the key may not read it (the manifest's IGNORE filters only log at info level).
+    It exists because the declarative handlers cannot express these rules:
+    - a 2xx whose body is not a whole page is fetched again (an HttpResponseFilter predicate could say it, but
+      parses every body again with the standard-library json: measured as the largest per-response cost of a
+      sync); the body is parsed once here and kept for the paginator (ParsedPageDecoder) and the extractor;
+    - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
+    - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
+      request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
+      sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
+    - a stream the key may not read is said to be skipped once, as a warning (IGNORE filters log at info level).
     """
 
     config: Config
@@ -85,24 +99,31 @@ class PageCheckingErrorHandler(ErrorHandler):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._warned_skip = False
+        # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
+        # same URL until it succeeds or fails, and the entry goes with that outcome.
+        self._retries: Dict[str, List[float]] = {}
 
     @property
     def max_retries(self) -> Optional[int]:
-        return self.error_handler.max_retries
+        # The CDK's own retry count and time limit must never end a retry this handler still allows.
+        return CDK_RETRY_CEILING
 
     @property
     def max_time(self) -> Optional[int]:
-        return self.error_handler.max_time
+        return RATE_LIMIT_BUDGET_SECONDS + MAX_SINGLE_WAIT_SECONDS
 
     @property
     def backoff_strategies(self) -> Any:
         return getattr(self.error_handler, "backoff_strategies", None)
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
-            if read_page(response_or_exception, self.page_keys, self.exact_decimals) is None:
-                return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
-        resolution = self.error_handler.interpret_response(response_or_exception)
+        response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
+        if response is not None and response.ok and read_page(response, self.page_keys, self.exact_decimals) is None:
+            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
+        else:
+            resolution = self.error_handler.interpret_response(response_or_exception)
+        if response is not None:
+            resolution = obey_should_retry(response, resolution)
         if resolution.response_action == ResponseAction.IGNORE and not self._warned_skip:
             self._warned_skip = True
             logger.warning(resolution.error_message)
@@ -110,9 +131,262 @@ class PageCheckingErrorHandler(ErrorHandler):
             # No HTTP answer at all: say so in one sentence instead of urllib3's repr of the connection pool.
             request = response_or_exception.request
             url = request.url if request is not None and request.url else "the Anthropic API"
-            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
-                                   connection_problem(url, response_or_exception))
+            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
+                                         connection_problem(url, response_or_exception))
+        return self._within_retry_budget(response_or_exception, resolution)
+
+    def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution) -> ErrorResolution:
+        request = getattr(getattr(response_or_exception, "request", None), "url", None)
+        if not request:
+            return resolution
+        if resolution.response_action not in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
+            self._retries.pop(request, None)
+            return resolution
+        now = time.time()
+        first_answer_at, retries = self._retries.setdefault(request, [now, 0])
+        reset_at = rate_limit_reset(response_or_exception)
+        if reset_at is not None:
+            allowed = reset_at - first_answer_at <= RATE_LIMIT_BUDGET_SECONDS
+        else:
+            allowed = retries < MAX_RETRIES
+        if not allowed:
+            self._retries.pop(request, None)
+            return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
+                                   final_message(response_or_exception, resolution, now - first_answer_at))
+        self._retries[request] = [first_answer_at, retries + 1]
         return resolution
+
+
+def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
+    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first)."""
+    should_retry = response.headers.get(SHOULD_RETRY_HEADER, "").strip().lower()
+    if should_retry == "false" and resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
+        return ErrorResolution(
+            ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
+            f"The Anthropic Admin API answered HTTP {response.status_code} and said not to retry "
+            f"(x-should-retry: false): {api_error_message(response) or resolution.error_message}",
+        )
+    if should_retry == "true" and resolution.response_action == ResponseAction.FAIL:
+        return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, resolution.error_message)
+    return resolution
+
+
+def final_message(response_or_exception: Any, resolution: ErrorResolution, waited_seconds: float) -> str:
+    """The one sentence a sync ends with when a request's retries are spent."""
+    if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
+        return (
+            f"The Anthropic Admin API kept rate limiting this organization (HTTP 429) for {waited_seconds / 60:.0f} "
+            "minutes: its request limit is shared by every key and tool of the organization, so another tool may "
+            "be polling it (set max_requests_per_minute to leave them room). Incremental streams resume from their "
+            "last saved state at the next sync."
+        )
+    if resolution.error_message == INCOMPLETE_PAGE_MESSAGE:
+        return INCOMPLETE_PAGE_FINAL_MESSAGE
+    return resolution.error_message or "The Anthropic Admin API kept failing through every retry."
+
+
+def api_error_message(response: requests.Response) -> Optional[str]:
+    """The `error.message` of an Anthropic error body, if the body is one."""
+    body = parsed_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) else None
+
+
+# -- Rate limits ---------------------------------------------------------------------------------------------------
+# The Admin API's limit is the organization's: every key and tool of the organization shares it. Its 429s carry no
+# retry-after but the time the limit resets (RFC 3339) and the limit itself, recorded from the live API.
+
+RESET_HEADER = "anthropic-ratelimit-requests-reset"
+LIMIT_HEADER = "anthropic-ratelimit-requests-limit"
+SHOULD_RETRY_HEADER = "x-should-retry"
+# How long one request may spend waiting out rate limits that name their reset, before the sync gives up on it.
+RATE_LIMIT_BUDGET_SECONDS = 15 * 60
+# Retries of every other failure (5xx, 529, a 429 without a reset, no answer, an incomplete page).
+MAX_RETRIES = 5
+# The longest single wait a strategy may ask for (retry-after); it bounds the CDK's own time limit above the budget.
+MAX_SINGLE_WAIT_SECONDS = 600
+CDK_RETRY_CEILING = 10_000
+# The CDK sleeps one second more than a strategy asks, "to cover any fractions of second".
+CDK_WAIT_MARGIN_SECONDS = 1.0
+# Added to the time a limited window takes before spreading the limit over it, so the paced requests stay inside.
+PACE_MARGIN_SECONDS = 1.0
+# Pacing waits shorter than this are not logged: at a few requests a minute they are routine, not news.
+LOGGED_PACE_SECONDS = 1.0
+
+
+class OrganizationPace:
+    """When this organization's next request may be sent: the user's own cap (max_requests_per_minute) and what the
+    API's 429s said about the shared limit, for every stream of the sync.
+
+    After a 429 that names the limit and its reset, requests are spread evenly over the time the limit took to
+    reset, instead of bursting into it again; no request is sent before the reset.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.configured_interval = 0.0
+        self.learned_interval = 0.0
+        self.not_before = 0.0
+        self.last_sent: Optional[float] = None
+
+    @property
+    def interval(self) -> float:
+        return max(self.configured_interval, self.learned_interval)
+
+    def configure(self, requests_per_minute: Any) -> None:
+        self.configured_interval = 60.0 / requests_per_minute if isinstance(requests_per_minute, int) and requests_per_minute > 0 else 0.0
+
+    def learn(self, reset_at: float, answered_at: float, limit: Optional[int]) -> None:
+        if reset_at - answered_at > RATE_LIMIT_BUDGET_SECONDS:
+            return  # the request fails rather than wait that long; other streams need not wait either
+        with self._lock:
+            self.not_before = max(self.not_before, reset_at)
+            if limit:
+                self.learned_interval = max(self.learned_interval, (reset_at - answered_at + PACE_MARGIN_SECONDS) / limit)
+
+    def wait_for_turn(self) -> None:
+        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks)."""
+        with self._lock:
+            now = time.time()
+            turn = self.not_before
+            if self.last_sent is not None:
+                # min(): a clock set back must not make the next turn wait for the old time to come round again.
+                turn = max(turn, min(self.last_sent, now) + self.interval)
+            self.last_sent = max(now, turn)
+        wait = turn - now
+        if wait >= LOGGED_PACE_SECONDS:
+            logger.info(f"Pacing requests to the organization's request limit (one every {self.interval:.1f} s): "
+                        f"waiting {wait:.1f} s, until {utc_time(turn)}.")
+        if wait > 0:
+            time.sleep(wait)
+
+
+_ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
+_ORGANIZATION_PACES_LOCK = threading.Lock()
+
+
+def organization_pace(config: Mapping[str, Any]) -> OrganizationPace:
+    """The one pace of the organization this config reads (its API URL and key), shared by every stream."""
+    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+    key = hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
+    with _ORGANIZATION_PACES_LOCK:
+        return _ORGANIZATION_PACES.setdefault(key, OrganizationPace())
+
+
+def forget_organization_paces() -> None:
+    """Forgets every organization's learned pace: for tests, which run many syncs in one process."""
+    with _ORGANIZATION_PACES_LOCK:
+        _ORGANIZATION_PACES.clear()
+
+
+def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
+    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else."""
+    if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+        return None
+    value = response_or_exception.headers.get(RESET_HEADER)
+    try:
+        return isoparse(value).timestamp() if value else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def header_int(response: requests.Response, name: str) -> Optional[int]:
+    try:
+        return int(response.headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def utc_time(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class AnnouncedWait(BackoffStrategy):
+    """Waits until the reset a 429 names, else as the manifest's strategies say (retry-after, exponential), and logs
+    each wait in one line: what limited the sync, how long it waits and until when.
+
+    It exists because the API's 429s carry no retry-after but an RFC 3339 reset time, which the CDK's
+    WaitUntilTimeFromHeader cannot read (it takes epoch seconds), and because the CDK logs a wait without its cause
+    or its end. The reset also teaches the organization's pace (see OrganizationPace).
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    fallback_strategies: List[Any] = field(default_factory=list)
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+        now = time.time()
+        reset_at = rate_limit_reset(response_or_exception)
+        if reset_at is not None:
+            limit = header_int(response_or_exception, LIMIT_HEADER)
+            organization_pace(self.config).learn(reset_at, now, limit)
+            wait: Optional[float] = max(reset_at - now, 0.001)
+            cause = (f"the organization's request limit ({limit} requests)" if limit else "the organization's request limit")
+            cause = f"HTTP 429 from {cause}, which resets at {utc_time(reset_at)}"
+        else:
+            wait = next(filter(None, (strategy.backoff_time(response_or_exception, attempt_count)
+                                      for strategy in self.fallback_strategies)), None)
+            cause = describe_failure(response_or_exception)
+        if wait:
+            total = wait + CDK_WAIT_MARGIN_SECONDS
+            logger.info(f"Waiting {total:.1f} s, until {utc_time(now + total)}, before retrying: {cause}.")
+        return wait
+
+
+def describe_failure(response_or_exception: Any) -> str:
+    if isinstance(response_or_exception, requests.Response):
+        if response_or_exception.status_code == 429:
+            retry_after = response_or_exception.headers.get("retry-after")
+            return f"HTTP 429 (retry-after: {retry_after})" if retry_after else "HTTP 429 without a reset time"
+        if response_or_exception.ok:
+            return f"HTTP {response_or_exception.status_code} with a body that is not a whole page"
+        return f"HTTP {response_or_exception.status_code}"
+    return f"no answer ({type(response_or_exception).__name__})"
+
+
+@dataclass
+class PacedAuthenticator(DeclarativeAuthenticator):
+    """The manifest's authenticator, which also waits, before each request, for the organization's turn under its
+    request limit (see OrganizationPace).
+
+    It exists because the authenticator is the one component the CDK runs right before every attempt of every
+    request, retries included, and the pace has nowhere declarative to live: the CDK's HTTPAPIBudget cannot read
+    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    authenticator: DeclarativeAuthenticator
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._pace = organization_pace(self.config)
+        self._pace.configure(self.config.get("max_requests_per_minute"))
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self._pace.wait_for_turn()
+        return self.authenticator(request)
+
+    @property
+    def auth_header(self) -> str:
+        return self.authenticator.auth_header
+
+    @property
+    def token(self) -> str:
+        return self.authenticator.token
+
+    def get_auth_header(self) -> Mapping[str, Any]:
+        return self.authenticator.get_auth_header()
+
+    def get_request_params(self) -> Mapping[str, Any]:
+        return self.authenticator.get_request_params()
+
+    def get_request_body_data(self) -> Union[Mapping[str, Any], str]:
+        return self.authenticator.get_request_body_data()
+
+    def get_request_body_json(self) -> Mapping[str, Any]:
+        return self.authenticator.get_request_body_json()
 
 
 def connection_problem(url: str, error: Exception) -> str:

@@ -15,6 +15,7 @@ from dateutil.parser import isoparse
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
 MAX_LOOKBACK_DAYS = 31
+MAX_REQUESTS_PER_MINUTE = 6000
 
 _DATE_OR_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$"
@@ -53,6 +54,7 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
         )
     _validate_lookback(config.get("lookback_window_days"), "lookback_window_days", "3")
     _validate_lookback(config.get("claude_code_lookback_window_days"), "claude_code_lookback_window_days", "4")
+    _validate_requests_per_minute(config.get("max_requests_per_minute"))
     _validate_api_url(config.get("api_url"))
 
 
@@ -106,6 +108,16 @@ def _validate_lookback(lookback: Any, key: str, default: str) -> None:
         raise ConfigError(
             f"{key} must be a whole number of days from 0 to {MAX_LOOKBACK_DAYS}, not {lookback!r}: "
             f"the default, {default}, suits most organizations."
+        )
+
+
+def _validate_requests_per_minute(rate: Any) -> None:
+    if rate is None:
+        return
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= MAX_REQUESTS_PER_MINUTE:
+        raise ConfigError(
+            f"max_requests_per_minute must be a whole number from 1 to {MAX_REQUESTS_PER_MINUTE}, not {rate!r}: "
+            "leave it empty to pace only by the limit the API names."
         )
 
 

@@ -5,7 +5,7 @@ import logging
 from source_claude import SourceClaude
 
 PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-              "api_url"]
+              "max_requests_per_minute", "api_url"]
 
 
 def connection_specification() -> dict:
@@ -16,7 +16,7 @@ def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
     assert spec["required"] == ["admin_api_key", "start_date"]
-    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_every_property_has_title_description_and_example() -> None:
@@ -38,6 +38,9 @@ def test_defaults_and_bounds() -> None:
             properties["claude_code_lookback_window_days"]["maximum"]) == (4, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
     assert "default" not in properties["end_date"]
+    # Unset, the connector paces only by the limit the API names; set, it never goes faster than asked.
+    assert "default" not in properties["max_requests_per_minute"]
+    assert (properties["max_requests_per_minute"]["minimum"], properties["max_requests_per_minute"]["type"]) == (1, "integer")
 
 
 def test_a_stray_manifest_in_the_working_directory_is_ignored(tmp_path, monkeypatch) -> None:

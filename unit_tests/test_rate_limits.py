@@ -1,0 +1,147 @@
+"""Rate limits as the Admin API really sends them (recorded from live organizations, reference §7.5):
+
+- a 429 carries no retry-after but anthropic-ratelimit-requests-reset (RFC 3339), -limit and -remaining; the
+  connector waits until the reset (+1 s, the CDK's margin), for as long as the reset stays within 15 minutes of the
+  request's first answer, however many 429s that takes;
+- once a 429 has named the limit and its reset, the rest of the sync is paced to it: no request before the reset,
+  then one request every (reset - answer + 1 s) / limit seconds, for every stream;
+- max_requests_per_minute caps the connector's own pace from the first request;
+- x-should-retry: false fails now with the API's message; true retries a status that would otherwise fail;
+- each wait is logged in one line at info level: what limited the sync, how long it waits and until when;
+- when the budget is spent, the sync ends with one sentence about the organization's shared limit.
+"""
+
+from datetime import datetime, timedelta, timezone
+from typing import Dict, List, Tuple
+from unittest.mock import patch
+
+import freezegun
+import pytest
+
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+
+from unit_tests.builders import api_error, bucket, config, page, read_stream, records_of, report_request, usage_row
+
+NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
+STREAM = "messages_usage"
+ONE_WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z")
+
+
+def rate_limited(reset_in_seconds: float, limit: int = 2, should_retry: str = "true") -> HttpResponse:
+    """A 429 as recorded from the live API: the three ratelimit headers, x-should-retry, and no retry-after."""
+    reset = NOW + timedelta(seconds=reset_in_seconds)
+    return api_error(429, "rate_limit_error", "Number of request tokens has exceeded your rate limit.", {
+        "anthropic-ratelimit-requests-limit": str(limit),
+        "anthropic-ratelimit-requests-remaining": "0",
+        "anthropic-ratelimit-requests-reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-should-retry": should_retry,
+    })
+
+
+def a_page() -> HttpResponse:
+    return page(bucket("2025-03-08", usage_row(output_tokens=9)))
+
+
+def read_with(responses: List[HttpResponse], user_config: Dict = None, windows: Tuple = (ONE_WINDOW,),
+              expecting_exception: bool = False) -> Tuple[EntrypointOutput, List[float]]:
+    """Serves `responses` in order to the first window (later windows get one page each); returns the output and
+    every wait. The clock starts at NOW and moves only when the connector sleeps, by exactly as long."""
+    with freezegun.freeze_time(NOW) as clock, HttpMocker() as http_mocker, \
+            patch("time.sleep", side_effect=lambda seconds: clock.tick(timedelta(seconds=seconds))) as sleep:
+        http_mocker.get(report_request(STREAM, *windows[0]), responses)
+        for window in windows[1:]:
+            http_mocker.get(report_request(STREAM, *window), a_page())
+        output = read_stream(STREAM, user_config or config(start_date=windows[0][0][:10]),
+                             sync_mode=SyncMode.full_refresh, expecting_exception=expecting_exception)
+    # The backoff library also sleeps 0 s between tries (it waits in the CDK's callback instead).
+    return output, [call.args[0] for call in sleep.call_args_list if call.args and call.args[0] > 0]
+
+
+def test_a_429_waits_until_the_reset_it_names() -> None:
+    output, sleeps = read_with([rate_limited(reset_in_seconds=34), a_page()])
+
+    assert sleeps == [35.0]  # until the reset, plus the CDK's one-second margin
+    assert len(records_of(output)) == 1
+
+
+def test_each_wait_is_logged_once_with_its_cause_duration_and_end() -> None:
+    output, _ = read_with([rate_limited(reset_in_seconds=34), a_page()])
+
+    waits = [log.log.message for log in output.logs if log.log.message.startswith("Waiting ")]
+    assert waits == ["Waiting 35.0 s, until 2025-03-10T12:00:35Z, before retrying: HTTP 429 from the organization's "
+                     "request limit (2 requests), which resets at 2025-03-10T12:00:34Z."]
+
+
+def test_429s_that_name_their_reset_are_retried_past_five_times_within_the_budget() -> None:
+    """Given eight 429s whose resets stay within 15 minutes of the first answer, Then all eight are waited out."""
+    output, sleeps = read_with([rate_limited(reset_in_seconds=100 * n) for n in range(1, 9)] + [a_page()])
+
+    # Each retry is answered as soon as it is sent, so each later reset is 100 s after the retry's answer.
+    assert sleeps == [101.0] + [100.0] * 7
+    assert len(records_of(output)) == 1
+
+
+def test_a_reset_beyond_the_budget_ends_the_sync_with_one_sentence_about_the_shared_limit() -> None:
+    """Given 429s whose resets move 200 s further each time, Then the one past 15 minutes is not waited for."""
+    output, sleeps = read_with([rate_limited(reset_in_seconds=200 * n) for n in range(1, 7)], expecting_exception=True)
+
+    # Resets at +200, +400, +600 and +800 s are waited for; the one at +1000 s is past the 900 s budget.
+    assert sleeps == [201.0, 200.0, 200.0, 200.0]
+    error = output.errors[0].trace.error
+    assert error.failure_type == FailureType.transient_error
+    assert "kept rate limiting this organization (HTTP 429)" in error.message
+    assert "shared by every key and tool of the organization" in error.message
+    assert "resume from their last saved state" in error.message
+
+
+def test_after_a_429_the_rest_of_the_sync_is_paced_to_the_limit_it_named() -> None:
+    """Given a 429 at NOW naming 2 requests and a reset 69 s away, Then after the retry every request waits
+    (69 + 1) / 2 = 35 s for its turn."""
+    windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
+               ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
+    output, sleeps = read_with([rate_limited(reset_in_seconds=69), a_page()], windows=windows)
+
+    # The retry waits for the reset (70 s with the margin); each later window then waits 35 s for its turn.
+    assert sleeps == [70.0, 35.0, 35.0]
+    assert len(records_of(output)) == 3
+
+
+def test_max_requests_per_minute_paces_from_the_first_request() -> None:
+    windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
+               ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
+    output, sleeps = read_with([a_page()], user_config=config(start_date="2025-01-01", max_requests_per_minute=20),
+                               windows=windows)
+
+    assert sleeps == [3.0, 3.0]  # one request every 60 / 20 = 3 s
+    assert len(records_of(output)) == 3
+
+
+@pytest.mark.parametrize("status", [429, 503, 529])
+def test_x_should_retry_false_fails_now_with_the_api_message(status: int) -> None:
+    refused = api_error(status, "rate_limit_error" if status == 429 else "api_error", "Your monthly spend limit is reached.",
+                        {"x-should-retry": "false"})
+    output, sleeps = read_with([refused], expecting_exception=True)
+
+    assert sleeps == []
+    assert f"HTTP {status} and said not to retry" in output.errors[0].trace.error.message
+    assert "Your monthly spend limit is reached." in output.errors[0].trace.error.message
+
+
+@pytest.mark.parametrize("status", [400, 409])
+def test_x_should_retry_true_retries_a_status_that_would_fail(status: int) -> None:
+    retryable = api_error(status, "invalid_request_error", "try again", {"x-should-retry": "true"})
+    output, sleeps = read_with([retryable, a_page()])
+
+    assert sleeps == [3.0]
+    assert len(records_of(output)) == 1
+
+
+def test_a_400_that_says_not_to_retry_fails_at_once_with_its_message() -> None:
+    refused = api_error(400, "invalid_request_error", "Invalid date range: ending date must be after starting date",
+                        {"x-should-retry": "false"})
+    output, sleeps = read_with([refused], expecting_exception=True)
+
+    assert sleeps == []
+    assert "Invalid date range: ending date must be after starting date" in output.errors[0].trace.error.message
