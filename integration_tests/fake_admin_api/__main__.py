@@ -1,6 +1,7 @@
 """Serve the stand-in: `python -m integration_tests.fake_admin_api --port 8765 --days 90 --rows-per-day 200`.
 
-Prints one line, the base URL, once it is listening, then serves until interrupted.
+Prints one line, the base URL, once it is listening, then serves until interrupted. `--rate-limit 2/70` answers
+429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py).
 """
 
 import argparse
@@ -9,6 +10,7 @@ import sys
 import threading
 
 from . import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, Organization
+from .rate_limit import parse_rate_limit
 
 
 def main(argv=None) -> None:
@@ -20,11 +22,13 @@ def main(argv=None) -> None:
     parser.add_argument("--rows-per-day", type=int, default=60, help="usage report rows per day at five dimensions")
     parser.add_argument("--admin-key", action="append", help=f"accepted Admin key (default {DEFAULT_ADMIN_KEY})")
     parser.add_argument("--fault", action="append", default=[], help="fault spec, see faults.py (repeatable)")
+    parser.add_argument("--rate-limit", type=_rate_limit, metavar="N/SECONDS",
+                        help="at most N requests per SECONDS for the organization, then 429s (default: no limit)")
     args = parser.parse_args(argv)
 
     organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
-                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port)
+                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     api.start()
@@ -36,6 +40,13 @@ def main(argv=None) -> None:
     finally:
         api.stop()
     sys.exit(0)
+
+
+def _rate_limit(text: str):
+    try:
+        return parse_rate_limit(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,240 @@
+"""The stand-in answers as the recorded real API does (reference §7.5): the organization's rate limit and its 429s,
+and `x-should-retry`."""
+
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from integration_tests.fake_admin_api import (
+    COST_PATH,
+    DEFAULT_ADMIN_KEY,
+    ME_PATH,
+    USAGE_PATH,
+    USERS_PATH,
+    FakeAdminApi,
+    Organization,
+    parse_fault,
+)
+from integration_tests.fake_admin_api.faults import Fault
+from integration_tests.fake_admin_api.rate_limit import parse_rate_limit
+from integration_tests.ground_truth import day_start
+from integration_tests.test_fake_admin_api import HEADERS, error_of, get
+
+
+
+class ManualClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def small_organization() -> Organization:
+    return Organization(seed=3, days=10, rows_per_day=10)
+
+
+def rfc3339(text: str) -> datetime:
+    assert text.endswith("Z") and len(text) == len("2026-11-25T12:00:34Z"), text  # whole seconds, UTC
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def assert_rate_limited(response, limit: int) -> datetime:
+    """A 429 as recorded; returns its announced reset."""
+    assert error_of(response)[:2] == (429, "rate_limit_error")
+    assert response.headers["anthropic-ratelimit-requests-limit"] == str(limit)
+    assert response.headers["anthropic-ratelimit-requests-remaining"] == "0"
+    assert response.headers["x-should-retry"] == "true"
+    assert "retry-after" not in response.headers
+    return rfc3339(response.headers["anthropic-ratelimit-requests-reset"])
+
+
+def assert_served_without_rate_limit_headers(response) -> None:
+    assert response.status_code == 200, response.text
+    assert not [name for name in response.headers if name.lower().startswith("anthropic-ratelimit")]
+
+
+# -- the organization's rate limit -------------------------------------------------------------------------------
+
+
+def test_beyond_the_limit_a_429_as_recorded(small_organization) -> None:
+    with FakeAdminApi(small_organization, rate_limit=(2, 1.5)) as api:
+        before = datetime.now(timezone.utc)
+        served = [get(api, ME_PATH), get(api, ME_PATH)]
+        refused = get(api, ME_PATH)
+
+        for response in served:
+            assert_served_without_rate_limit_headers(response)
+        reset = assert_rate_limited(refused, 2)
+        # The window opened at the first request: it resets W seconds later, rounded up to the whole second.
+        assert before + timedelta(seconds=1.5) <= reset <= datetime.now(timezone.utc) + timedelta(seconds=2.5)
+        log = api.api_requests()
+        assert [r.status for r in log] == [200, 200, 429]
+        assert log[-1].reset_at == reset and log[0].reset_at is None
+        assert log[0].at <= log[1].at <= log[2].at and api.elapsed() == log[2].at - log[0].at
+
+
+def test_the_window_is_fixed_and_refused_requests_do_not_extend_it(small_organization) -> None:
+    clock = ManualClock(datetime(2026, 11, 25, 12, 0, 0, 250000, tzinfo=timezone.utc))
+    with FakeAdminApi(small_organization, rate_limit=(2, 1.5), clock=clock) as api:
+        assert get(api, ME_PATH).ok
+        clock.advance(1.0)
+        assert get(api, ME_PATH).ok  # still the first window: it opened at 12:00:00.25
+        resets = set()
+        for _ in range(5):  # hammering inside the window changes nothing
+            resets.add(assert_rate_limited(get(api, ME_PATH), 2))
+            clock.advance(0.1)
+        assert resets == {datetime(2026, 11, 25, 12, 0, 2, tzinfo=timezone.utc)}  # 00.25 + 1.5, rounded up
+
+        clock.now = datetime(2026, 11, 25, 12, 0, 1, 999999, tzinfo=timezone.utc)
+        assert_rate_limited(get(api, ME_PATH), 2)  # a microsecond early is still refused
+        clock.now = datetime(2026, 11, 25, 12, 0, 2, tzinfo=timezone.utc)
+        assert get(api, ME_PATH).ok  # at the announced reset: served, and a new window opens
+        assert get(api, ME_PATH).ok
+        assert assert_rate_limited(get(api, ME_PATH), 2) == datetime(2026, 11, 25, 12, 0, 4, tzinfo=timezone.utc)
+
+
+def test_the_example_limit_of_two_requests_per_seventy_seconds(small_organization) -> None:
+    clock = ManualClock(datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc))
+    with FakeAdminApi(small_organization, rate_limit=(2, 70.0), clock=clock) as api:
+        assert get(api, ME_PATH).ok and get(api, ME_PATH).ok
+        clock.advance(69)
+        refused = get(api, ME_PATH)
+        assert refused.headers["anthropic-ratelimit-requests-reset"] == "2026-11-25T12:01:10Z"
+        clock.advance(1)
+        assert get(api, ME_PATH).ok
+
+
+def test_waiting_until_the_announced_reset_always_succeeds(small_organization) -> None:
+    """On the real clock: after each 429 (and more requests refused meanwhile), one request at the reset is served."""
+    with FakeAdminApi(small_organization, rate_limit=(2, 1.0)) as api:
+        for _ in range(2):
+            while (response := get(api, ME_PATH)).ok:
+                pass
+            reset = assert_rate_limited(response, 2)
+            assert_rate_limited(get(api, ME_PATH), 2)
+            time.sleep(max(0.0, (reset - datetime.now(timezone.utc)).total_seconds()))
+            assert_served_without_rate_limit_headers(get(api, ME_PATH))
+        assert [r.status for r in api.api_requests()].count(429) == 4
+
+
+def test_the_limit_is_shared_by_every_key_and_every_endpoint(small_organization) -> None:
+    other_key = "sk-ant-admin01-second-key"
+    first = day_start(small_organization.first_day)
+    with FakeAdminApi(small_organization, admin_keys=(DEFAULT_ADMIN_KEY, other_key), rate_limit=(4, 60)) as api:
+        assert get(api, USAGE_PATH, {"starting_at": first}).ok
+        assert get(api, COST_PATH, {"starting_at": first}, {**HEADERS, "x-api-key": other_key}).ok
+        assert error_of(get(api, USAGE_PATH, {"starting_at": "2025-01-01T06:00:00Z"}))[0] == 400  # counts too
+        assert get(api, USERS_PATH, headers={**HEADERS, "x-api-key": other_key}).ok
+        for path, key in ((ME_PATH, DEFAULT_ADMIN_KEY), (COST_PATH, other_key), (USAGE_PATH, DEFAULT_ADMIN_KEY)):
+            assert_rate_limited(get(api, path, {"starting_at": first} if path != ME_PATH else None,
+                                    {**HEADERS, "x-api-key": key}), 4)
+
+
+def test_refused_keys_and_injected_faults_do_not_count(small_organization) -> None:
+    with FakeAdminApi(small_organization, rate_limit=(2, 60)) as api:
+        api.faults.faults = [parse_fault("503@1"), parse_fault("bad-page-token@2")]
+        assert get(api, ME_PATH).status_code == 503
+        assert get(api, ME_PATH).status_code == 400
+        assert get(api, ME_PATH, headers={**HEADERS, "x-api-key": "sk-ant-admin01-unknown"}).status_code == 401
+        assert get(api, ME_PATH, headers={**HEADERS, "x-api-key": "sk-ant-api03-regular"}).status_code == 403
+        assert get(api, ME_PATH).ok and get(api, ME_PATH).ok
+        assert_rate_limited(get(api, ME_PATH), 2)
+
+
+def test_no_limit_unless_configured(api) -> None:
+    responses = [get(api, ME_PATH) for _ in range(25)]
+    assert all(r.ok for r in responses)
+    assert_served_without_rate_limit_headers(responses[-1])
+
+
+def test_the_limit_can_be_set_and_lifted_on_a_running_stand_in(small_organization) -> None:
+    with FakeAdminApi(small_organization) as api:
+        api.rate_limit = (1, 60)
+        assert get(api, ME_PATH).ok
+        assert_rate_limited(get(api, ME_PATH), 1)
+        api.rate_limit = None
+        assert get(api, ME_PATH).ok
+
+
+def test_rate_limit_specs() -> None:
+    assert parse_rate_limit("2/70") == (2, 70.0) and parse_rate_limit("2/1.5") == (2, 1.5)
+    for bad in ("2", "2/x", "0/10", "2/0", "2/70/1"):
+        with pytest.raises(ValueError):
+            parse_rate_limit(bad)
+
+
+def test_the_command_line_takes_a_rate_limit() -> None:
+    command = [sys.executable, "-m", "integration_tests.fake_admin_api", "--days", "3", "--rate-limit", "1/60"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            url = process.stdout.readline().strip()
+            server = SimpleNamespace(url=url)
+            assert get(server, ME_PATH).ok
+            assert_rate_limited(get(server, ME_PATH), 1)
+        finally:
+            process.terminate()
+    assert process.returncode == 0
+
+
+# -- x-should-retry and injected 429s ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, retry", [
+    (400, "false"), (401, "false"), (403, "false"), (404, "false"), (408, "true"), (409, "true"), (429, "true"),
+    (500, "true"), (502, "true"), (503, "true"), (504, "true"), (529, "true"),
+])
+def test_every_injected_error_says_whether_to_retry(api, status, retry) -> None:
+    api.faults.faults = [parse_fault(f"{status}@1")]
+    response = get(api, ME_PATH)
+    assert response.status_code == status and response.headers["x-should-retry"] == retry
+
+
+@pytest.mark.parametrize("path, params, headers, status", [
+    (ME_PATH, None, {"anthropic-version": "2023-06-01"}, 401),
+    (ME_PATH, None, {**HEADERS, "x-api-key": "sk-ant-api03-regular"}, 403),
+    ("/v1/organizations/nope", None, HEADERS, 404),
+    (USAGE_PATH, {"starting_at": "2025-01-01T06:00:00Z"}, HEADERS, 400),
+])
+def test_real_errors_say_not_to_retry(api, path, params, headers, status) -> None:
+    response = get(api, path, params, headers)
+    assert response.status_code == status and response.headers["x-should-retry"] == "false"
+
+
+def test_an_injected_429_looks_like_the_real_one(api) -> None:
+    api.faults.faults = [parse_fault("429@1"), parse_fault("429:reset=3@2"), parse_fault("429:retry-after=1@3"),
+                         parse_fault("429:limit=5@4")]
+    sent = datetime.now(timezone.utc).replace(microsecond=0)
+    default, later, with_retry_after = get(api, ME_PATH), get(api, ME_PATH), get(api, ME_PATH)
+    received = datetime.now(timezone.utc)
+
+    assert sent + timedelta(seconds=1) <= assert_rate_limited(default, 50) <= received + timedelta(seconds=2)
+    assert sent + timedelta(seconds=3) <= assert_rate_limited(later, 50) <= received + timedelta(seconds=4)
+    assert with_retry_after.headers["retry-after"] == "1"
+    assert with_retry_after.headers["anthropic-ratelimit-requests-reset"] and with_retry_after.status_code == 429
+    assert get(api, ME_PATH).headers["anthropic-ratelimit-requests-limit"] == "5"
+    assert get(api, ME_PATH).ok
+    assert [r.reset_at is not None for r in api.api_requests()] == [True, True, True, True, False]
+
+
+def test_an_injected_429_announces_the_configured_limit(small_organization) -> None:
+    with FakeAdminApi(small_organization, rate_limit=(7, 60)) as api:
+        api.faults.faults = [parse_fault("429@1")]
+        assert_rate_limited(get(api, ME_PATH), 7)
+
+
+def test_fault_specs_parse_as_before() -> None:
+    assert parse_fault("429@4") == Fault("status", ((4, 4),), status=429)
+    assert parse_fault("429:retry-after=1@2") == Fault("status", ((2, 2),), status=429, retry_after="1")
+    assert parse_fault("503@5-6") == Fault("status", ((5, 6),), status=503)
+    assert parse_fault("401@9-") == Fault("status", ((9, None),), status=401)
+    assert parse_fault("slow:seconds=3@1") == Fault("slow", ((1, 1),), seconds=3.0)
+    assert parse_fault("429:reset=2@3") == Fault("status", ((3, 3),), status=429, reset=2.0)
