@@ -1,10 +1,10 @@
 """The stand-in answers as the recorded real API does (reference §7.5): the organization's rate limit and its 429s,
-and `x-should-retry`."""
+`x-should-retry` and whole-UTC-day ranges."""
 
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -24,6 +24,7 @@ from integration_tests.fake_admin_api.rate_limit import parse_rate_limit
 from integration_tests.ground_truth import day_start
 from integration_tests.test_fake_admin_api import HEADERS, error_of, get
 
+INVALID_DATE_RANGE = "Invalid date range: ending date must be after starting date"
 
 
 class ManualClock:
@@ -238,3 +239,53 @@ def test_fault_specs_parse_as_before() -> None:
     assert parse_fault("401@9-") == Fault("status", ((9, None),), status=401)
     assert parse_fault("slow:seconds=3@1") == Fault("slow", ((1, 1),), seconds=3.0)
     assert parse_fault("429:reset=2@3") == Fault("status", ((3, 3),), status=429, reset=2.0)
+
+
+# -- whole UTC days --------------------------------------------------------------------------------------------
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+@pytest.mark.parametrize("params", [
+    lambda d: {"starting_at": day_start(d), "ending_at": f"{d}T23:59:59Z"},
+    lambda d: {"starting_at": f"{d}T00:00:00Z", "ending_at": f"{d + timedelta(days=1)}T00:00:01Z"},
+    lambda d: {"starting_at": f"{d}T12:00:00Z", "ending_at": day_start(d + timedelta(days=1))},
+    lambda d: {"starting_at": day_start(d), "ending_at": day_start(d)},
+    lambda d: {"starting_at": day_start(d + timedelta(days=1)), "ending_at": day_start(d)},
+    lambda d: {"starting_at": f"{today() - timedelta(days=1)}T06:30:00Z"},  # "now - 24h", no ending_at
+    lambda d: {"starting_at": day_start(today())},  # no ending_at: the report ends at today 00:00Z
+    lambda d: {"starting_at": day_start(today() + timedelta(days=1))},
+], ids=["ends 23:59:59", "ends 00:00:01", "starts at noon", "empty", "reversed", "now - 24h", "today", "tomorrow"])
+def test_the_cost_report_refuses_ranges_that_are_not_whole_utc_days(api, organization, params) -> None:
+    response = get(api, COST_PATH, params(organization.first_day))
+    assert error_of(response) == (400, "invalid_request_error", INVALID_DATE_RANGE)
+    assert response.headers["x-should-retry"] == "false"
+
+
+def test_without_ending_at_the_cost_report_ends_at_the_start_of_today(api) -> None:
+    yesterday = today() - timedelta(days=1)
+    body = get(api, COST_PATH, {"starting_at": day_start(yesterday)}).json()
+    assert [(b["starting_at"], b["ending_at"]) for b in body["data"]] == [(day_start(yesterday), day_start(today()))]
+    assert body["has_more"] is False
+
+
+@pytest.mark.parametrize("width, starting_at, ending_at, refused", [
+    ("1d", "T00:00:00Z", "T00:00:00Z", False),
+    ("1d", "T00:00:00Z", "T00:00:01Z", True),
+    ("1h", "T06:00:00Z", "T10:00:00Z", False),
+    ("1h", "T06:00:00Z", "T10:30:00Z", True),
+    ("1m", "T06:00:00Z", "T06:10:00Z", False),
+    ("1m", "T06:00:00Z", "T06:10:30Z", True),
+])
+def test_the_usage_report_refuses_an_end_off_the_bucket_grid(api, organization, width, starting_at, ending_at,
+                                                             refused) -> None:
+    day = organization.first_day
+    response = get(api, USAGE_PATH, {"starting_at": f"{day}{starting_at}", "bucket_width": width,
+                                     "ending_at": f"{day + timedelta(days=1 if width == '1d' else 0)}{ending_at}"})
+    if refused:
+        assert error_of(response) == (400, "invalid_request_error", INVALID_DATE_RANGE)
+        assert response.headers["x-should-retry"] == "false"
+    else:
+        assert response.ok and response.json()["data"]

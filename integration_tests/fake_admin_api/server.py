@@ -3,7 +3,11 @@
 Behaviour follows `shared/reference/anthropic-admin-api.md`. Where the documentation is silent the
 stand-in is stricter than the real API is known to be, and says so where it decides:
 - unknown query parameters, repeated scalar parameters and unbracketed arrays are rejected (400);
-- `starting_at` must sit on a bucket boundary (the docs say it is "snapped", not which way);
+- usage report: `starting_at` must sit on a bucket boundary (the docs say it is "snapped", not which way), and
+  `ending_at` too (day, hour or minute, as `bucket_width`), else the cost report's recorded 400 (below);
+- cost report, as recorded (§7.5.6): `starting_at` and `ending_at` must be at 00:00:00Z and at least one whole day
+  must lie between `starting_at` and the end (`ending_at`, or without it the start of the current UTC day), else
+  400 invalid_request_error "Invalid date range: ending date must be after starting date";
 - `ending_at` more than one second in the future is rejected (the docs do not say it is accepted);
 - a page token is bound to the query that produced it;
 - an unknown `anthropic-version` is rejected.
@@ -42,6 +46,9 @@ FAST_MODE_BETA = "fast-mode-2026-02-01"
 USAGE_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)}
 COST_LIMITS = {"1d": (7, 31)}
 MAX_GROUP_BY = 5
+# The cost report's recorded answer to a range that is not whole UTC days (§7.5.6), reused for unaligned usage ends.
+INVALID_DATE_RANGE = "Invalid date range: ending date must be after starting date"
+DAY = timedelta(days=1)
 DEFAULT_ADMIN_KEY = "sk-ant-admin01-local-stand-in-key"
 
 
@@ -65,6 +72,7 @@ class Endpoint:
     group_by: Sequence[str]
     filters: Dict[str, str]
     bucket: Callable[..., Dict[str, Any]]
+    whole_days: bool = False  # the cost report's range rules
 
 
 class FakeAdminApi:
@@ -97,7 +105,7 @@ class FakeAdminApi:
         self._cache: "OrderedDict[Tuple[Any, ...], bytes]" = OrderedDict()
         self._endpoints = {
             USAGE_PATH: Endpoint(USAGE_LIMITS, USAGE_DIMENSIONS + ("speed",), USAGE_FILTERS, self._usage_bucket),
-            COST_PATH: Endpoint(COST_LIMITS, ("workspace_id", "description"), {}, self._cost_bucket),
+            COST_PATH: Endpoint(COST_LIMITS, ("workspace_id", "description"), {}, self._cost_bucket, whole_days=True),
         }
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -209,17 +217,25 @@ class FakeAdminApi:
         limit = parameters.limit(query, *endpoint.limits[width_name], context=f" for bucket_width {width_name}")
 
         starting_at = _time_param(single, "starting_at", required=True)
-        if (starting_at - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width:
-            raise ApiError(400, "invalid_request_error",  # stricter: the docs do not say how it is snapped
-                           f"starting_at must be aligned to the start of a {width_name} bucket")
-        now = self.clock()
         ending_at = _time_param(single, "ending_at", required=False)
-        if ending_at is not None:
-            if ending_at <= starting_at:
+        now = self.clock()
+        if endpoint.whole_days:
+            # As recorded: without ending_at the cost report ends at the start of the current UTC day.
+            horizon = ending_at or datetime.combine(now.date(), datetime.min.time(), timezone.utc)
+            if not _aligned(starting_at, DAY) or not _aligned(horizon, DAY) or horizon <= starting_at:
+                raise ApiError(400, "invalid_request_error", INVALID_DATE_RANGE)
+        else:
+            if not _aligned(starting_at, width):
+                raise ApiError(400, "invalid_request_error",  # stricter: the docs do not say how it is snapped
+                               f"starting_at must be aligned to the start of a {width_name} bucket")
+            if ending_at is not None and ending_at <= starting_at:
                 raise ApiError(400, "invalid_request_error", "ending_at must be after starting_at")
-            if ending_at > now + timedelta(seconds=1):
-                raise ApiError(400, "invalid_request_error", "ending_at must not be in the future")
-        horizon = ending_at or now
+            if ending_at is not None and not _aligned(ending_at, width):
+                # Stricter: only the cost report is recorded refusing an end off the bucket grid.
+                raise ApiError(400, "invalid_request_error", INVALID_DATE_RANGE)
+            horizon = ending_at or now
+        if ending_at is not None and ending_at > now + timedelta(seconds=1):
+            raise ApiError(400, "invalid_request_error", "ending_at must not be in the future")
 
         group_by = query.get("group_by[]", [])
         self._validate_group_by(endpoint, group_by, entry.headers)
@@ -353,6 +369,10 @@ def _key_kind(api_key: Optional[str], admin_keys: set) -> str:
     if api_key in admin_keys:
         return "admin"
     return "regular" if api_key.startswith("sk-ant-api") else "unknown"
+
+
+def _aligned(moment: datetime, width: timedelta) -> bool:
+    return not (moment - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width
 
 
 def _time_param(single: Dict[str, str], name: str, required: bool) -> Optional[datetime]:
