@@ -1,6 +1,7 @@
 """The stand-in answers as the recorded real API does (reference §7.5): the organization's rate limit and its 429s,
-`x-should-retry` and whole-UTC-day ranges."""
+`x-should-retry`, whole-UTC-day ranges and full pages."""
 
+import base64
 import subprocess
 import sys
 import time
@@ -289,3 +290,61 @@ def test_the_usage_report_refuses_an_end_off_the_bucket_grid(api, organization, 
         assert response.headers["x-should-retry"] == "false"
     else:
         assert response.ok and response.json()["data"]
+
+
+# -- pages and empty buckets -----------------------------------------------------------------------------------
+
+
+def pages_of(api, path, params):
+    pages = []
+    while True:
+        body = get(api, path, params).json()
+        pages.append(body)
+        if not body["has_more"]:
+            assert body["next_page"] is None
+            return pages
+        token = body["next_page"]
+        assert token.startswith("page_") and base64.urlsafe_b64decode(token.removeprefix("page_"))
+        params = {**params, "page": token}
+
+
+@pytest.mark.parametrize("path, days, limit, sizes", [
+    (USAGE_PATH, 10, 4, [4, 4, 2]),
+    (USAGE_PATH, 12, 4, [4, 4, 4]),
+    (USAGE_PATH, 7, None, [7]),
+    (USAGE_PATH, 8, None, [7, 1]),
+    (COST_PATH, 7, 3, [3, 3, 1]),
+    (COST_PATH, 31, 31, [31]),
+])
+def test_every_page_but_the_last_holds_exactly_limit_buckets(api, organization, path, days, limit, sizes) -> None:
+    first = organization.first_day
+    params = {"starting_at": day_start(first), "ending_at": day_start(first + timedelta(days=days))}
+    pages = pages_of(api, path, {**params, "limit": str(limit)} if limit else params)
+
+    assert [len(page["data"]) for page in pages] == sizes
+    assert [page["has_more"] for page in pages] == [True] * (len(sizes) - 1) + [False]
+    buckets = [bucket for page in pages for bucket in page["data"]]
+    assert [b["starting_at"] for b in buckets] == [day_start(first + timedelta(days=n)) for n in range(days)]
+
+
+def test_pages_without_ending_at_run_to_the_last_whole_day(api, organization) -> None:
+    pages = pages_of(api, COST_PATH, {"starting_at": day_start(organization.first_day), "limit": "31"})
+    count = (today() - organization.first_day).days
+    assert [len(page["data"]) for page in pages] == [31] * (count // 31) + ([count % 31] if count % 31 else [])
+    assert pages[-1]["data"][-1]["ending_at"] == day_start(today())
+
+
+def test_empty_buckets_inside_a_range_are_returned(api, organization) -> None:
+    day = organization.first_day
+    minutes = sorted({(row.at.hour, row.at.minute) for row in organization.usage_rows(day)})
+    hour = next(h for h in range(24) if len([m for m in minutes if m[0] == h]) >= 2)
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    body = get(api, USAGE_PATH, {"starting_at": f"{start:%Y-%m-%dT%H:%M:%SZ}", "bucket_width": "1m", "limit": "60",
+                                 "ending_at": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"}).json()
+
+    assert len(body["data"]) == 60 and body["has_more"] is False
+    filled = [bool(bucket["results"]) for bucket in body["data"]]
+    assert filled == [(hour, minute) in minutes for minute in range(60)]
+    inside = filled[filled.index(True):len(filled) - filled[::-1].index(True)]
+    assert False in inside  # an empty bucket between two with usage
+    assert all(set(bucket) == {"starting_at", "ending_at", "results"} for bucket in body["data"])
