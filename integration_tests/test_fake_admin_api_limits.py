@@ -1,5 +1,5 @@
 """The stand-in answers as the recorded real API does (reference §7.5): the organization's rate limit and its 429s,
-`x-should-retry`, whole-UTC-day ranges and full pages."""
+`x-should-retry`, whole-UTC-day ranges, full pages, and dimension keys that older days lack."""
 
 import base64
 import subprocess
@@ -26,6 +26,9 @@ from integration_tests.ground_truth import day_start
 from integration_tests.test_fake_admin_api import HEADERS, error_of, get
 
 INVALID_DATE_RANGE = "Invalid date range: ending date must be after starting date"
+LATE_USAGE_KEYS = {"inference_geo", "account_id", "service_account_id"}
+OLD_COST_KEYS = {"currency", "amount", "workspace_id", "description", "cost_type", "context_window", "model",
+                 "service_tier", "token_type"}  # exactly the keys of the recorded Oct 2025 cost rows
 
 
 class ManualClock:
@@ -348,3 +351,68 @@ def test_empty_buckets_inside_a_range_are_returned(api, organization) -> None:
     inside = filled[filled.index(True):len(filled) - filled[::-1].index(True)]
     assert False in inside  # an empty bucket between two with usage
     assert all(set(bucket) == {"starting_at", "ending_at", "results"} for bucket in body["data"])
+
+
+# -- dimension keys that older days lack -----------------------------------------------------------------------
+
+
+def one_day(api, path, day, group_by=()):
+    params = {"starting_at": day_start(day), "ending_at": day_start(day + timedelta(days=1)), "group_by[]": group_by}
+    return get(api, path, params).json()["data"][0]["results"]
+
+
+def test_keys_appear_on_the_middle_day_by_default(small_organization) -> None:
+    assert small_organization.keys_appear_on == small_organization.first_day + timedelta(days=5)
+    explicit = Organization(seed=3, days=10, rows_per_day=10, keys_appear_on=date(2020, 1, 1))
+    assert explicit.keys_appear_on == date(2020, 1, 1)
+
+
+@pytest.mark.parametrize("group_by", [(), ("model", "workspace_id", "api_key_id", "service_tier", "context_window")])
+def test_older_usage_rows_lack_the_newer_keys(api, organization, group_by) -> None:
+    new_day = organization.keys_appear_on
+    old = one_day(api, USAGE_PATH, new_day - timedelta(days=1), group_by)
+    new = one_day(api, USAGE_PATH, new_day, group_by)
+
+    assert old and all(not LATE_USAGE_KEYS & set(row) for row in old)
+    assert new and all(row[key] is None for row in new for key in LATE_USAGE_KEYS)
+
+
+def test_grouping_by_a_newer_key_on_an_older_day_returns_it(api, organization) -> None:
+    rows = one_day(api, USAGE_PATH, organization.keys_appear_on - timedelta(days=1), ("inference_geo",))
+    assert len(rows) > 1 and {row["inference_geo"] for row in rows} <= {"global", "us", "not_available"}
+    assert all("account_id" not in row and "service_account_id" not in row for row in rows)
+
+
+@pytest.mark.parametrize("group_by", [(), ("workspace_id", "description")])
+def test_older_cost_rows_lack_inference_geo(api, organization, group_by) -> None:
+    new_day = organization.keys_appear_on
+    old = one_day(api, COST_PATH, new_day - timedelta(days=1), group_by)
+    new = one_day(api, COST_PATH, new_day, group_by)
+
+    assert old and all(set(row) == OLD_COST_KEYS for row in old)
+    assert new and all(set(row) == OLD_COST_KEYS | {"inference_geo"} for row in new)
+    if group_by:
+        assert any(row["inference_geo"] for row in new)
+
+
+@pytest.fixture(scope="module")
+def keys_late_and_early():
+    late = Organization(seed=5, days=4, rows_per_day=20)
+    early = Organization(seed=5, days=4, rows_per_day=20, keys_appear_on=late.first_day)
+    with FakeAdminApi(late) as late_api, FakeAdminApi(early) as early_api:
+        yield late_api, early_api
+
+
+@pytest.mark.parametrize("path, group_by", [
+    (USAGE_PATH, ()),
+    (USAGE_PATH, ("model", "workspace_id", "api_key_id", "service_tier", "context_window")),
+    (USAGE_PATH, ("inference_geo", "account_id")),
+    (COST_PATH, ("workspace_id", "description")),
+])
+def test_only_the_keys_differ_not_the_rows(keys_late_and_early, path, group_by) -> None:
+    """The same organization with the keys from its first day: every row and sum is the same, less the keys."""
+    late_api, early_api = keys_late_and_early
+    day = late_api.organization.first_day
+    assert day < late_api.organization.keys_appear_on and day == early_api.organization.keys_appear_on
+    without, with_keys = one_day(late_api, path, day, group_by), one_day(early_api, path, day, group_by)
+    assert without and [{k: v for k, v in row.items() if k in without[0]} for row in with_keys] == without

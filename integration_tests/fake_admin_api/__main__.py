@@ -8,6 +8,7 @@ import argparse
 import signal
 import sys
 import threading
+from datetime import date
 
 from . import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, Organization
 from .rate_limit import parse_rate_limit
@@ -24,9 +25,13 @@ def main(argv=None) -> None:
     parser.add_argument("--fault", action="append", default=[], help="fault spec, see faults.py (repeatable)")
     parser.add_argument("--rate-limit", type=_rate_limit, metavar="N/SECONDS",
                         help="at most N requests per SECONDS for the organization, then 429s (default: no limit)")
+    parser.add_argument("--keys-appear-on", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="report rows of earlier days lack inference_geo, account_id, service_account_id "
+                             "(default: the middle day of the data)")
     args = parser.parse_args(argv)
 
-    organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day)
+    organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day,
+                                keys_appear_on=args.keys_appear_on)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
                        faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
     stopped = threading.Event()

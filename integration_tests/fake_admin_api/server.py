@@ -13,7 +13,8 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 - an unknown `anthropic-version` is rejected.
 
 Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
-API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py.
+API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py. Older days lack
+dimension keys that newer days carry (before `Organization.keys_appear_on`): see reports.py.
 """
 
 import socket
