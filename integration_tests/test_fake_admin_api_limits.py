@@ -71,7 +71,7 @@ def assert_served_without_rate_limit_headers(response) -> None:
 
 
 def test_beyond_the_limit_a_429_as_recorded(small_organization) -> None:
-    with FakeAdminApi(small_organization, rate_limit=(2, 1.5)) as api:
+    with FakeAdminApi(small_organization, rate_limit=(2, 30)) as api:  # a long window: no sleeping here
         before = datetime.now(timezone.utc)
         served = [get(api, ME_PATH), get(api, ME_PATH)]
         refused = get(api, ME_PATH)
@@ -80,7 +80,7 @@ def test_beyond_the_limit_a_429_as_recorded(small_organization) -> None:
             assert_served_without_rate_limit_headers(response)
         reset = assert_rate_limited(refused, 2)
         # The window opened at the first request: it resets W seconds later, rounded up to the whole second.
-        assert before + timedelta(seconds=1.5) <= reset <= datetime.now(timezone.utc) + timedelta(seconds=2.5)
+        assert before + timedelta(seconds=30) <= reset <= datetime.now(timezone.utc) + timedelta(seconds=31)
         log = api.api_requests()
         assert [r.status for r in log] == [200, 200, 429]
         assert log[-1].reset_at == reset and log[0].reset_at is None
@@ -119,16 +119,16 @@ def test_the_example_limit_of_two_requests_per_seventy_seconds(small_organizatio
 
 
 def test_waiting_until_the_announced_reset_always_succeeds(small_organization) -> None:
-    """On the real clock: after each 429 (and more requests refused meanwhile), one request at the reset is served."""
+    """On the real clock: after each 429, one request sent at the announced reset is served (the fixed window and
+    refused requests are checked to the microsecond above, on a manual clock)."""
     with FakeAdminApi(small_organization, rate_limit=(2, 1.0)) as api:
         for _ in range(2):
             while (response := get(api, ME_PATH)).ok:
                 pass
             reset = assert_rate_limited(response, 2)
-            assert_rate_limited(get(api, ME_PATH), 2)
             time.sleep(max(0.0, (reset - datetime.now(timezone.utc)).total_seconds()))
             assert_served_without_rate_limit_headers(get(api, ME_PATH))
-        assert [r.status for r in api.api_requests()].count(429) == 4
+        assert [r.status for r in api.api_requests()].count(429) == 2
 
 
 def test_the_limit_is_shared_by_every_key_and_every_endpoint(small_organization) -> None:
