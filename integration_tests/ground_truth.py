@@ -50,6 +50,8 @@ def expected_cost(organization: Organization, days: Iterable[date]) -> Dict[Tupl
             key = (day_start(day), row.workspace_id, row.description)
             line = expected.setdefault(key, {"amount": Decimal(0), **{name: getattr(row, name) for name in COST_PARSED}})
             line["amount"] += row.amount_cents
+            if day < organization.keys_appear_on:  # the API had no inference_geo key yet
+                line["inference_geo"] = None
     return expected
 
 

@@ -1,14 +1,17 @@
 """Serve the stand-in: `python -m integration_tests.fake_admin_api --port 8765 --days 90 --rows-per-day 200`.
 
-Prints one line, the base URL, once it is listening, then serves until interrupted.
+Prints one line, the base URL, once it is listening, then serves until interrupted. `--rate-limit 2/70` answers
+429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py).
 """
 
 import argparse
 import signal
 import sys
 import threading
+from datetime import date
 
 from . import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, Organization
+from .rate_limit import parse_rate_limit
 
 
 def main(argv=None) -> None:
@@ -20,11 +23,17 @@ def main(argv=None) -> None:
     parser.add_argument("--rows-per-day", type=int, default=60, help="usage report rows per day at five dimensions")
     parser.add_argument("--admin-key", action="append", help=f"accepted Admin key (default {DEFAULT_ADMIN_KEY})")
     parser.add_argument("--fault", action="append", default=[], help="fault spec, see faults.py (repeatable)")
+    parser.add_argument("--rate-limit", type=_rate_limit, metavar="N/SECONDS",
+                        help="at most N requests per SECONDS for the organization, then 429s (default: no limit)")
+    parser.add_argument("--keys-appear-on", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="report rows of earlier days lack inference_geo, account_id, service_account_id "
+                             "(default: the middle day of the data)")
     args = parser.parse_args(argv)
 
-    organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day)
+    organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day,
+                                keys_appear_on=args.keys_appear_on)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
-                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port)
+                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     api.start()
@@ -36,6 +45,13 @@ def main(argv=None) -> None:
     finally:
         api.stop()
     sys.exit(0)
+
+
+def _rate_limit(text: str):
+    try:
+        return parse_rate_limit(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 A fault spec string, as the command line takes it, is `KIND[:OPTION=VALUE,...]@ORDINALS`, where
 ORDINALS is a comma-separated list of request numbers or ranges (`3`, `5-7`, `9-` for "from 9 on"):
 
-    429:retry-after=1@2        a 429 with `retry-after: 1` on the 2nd request
-    429@4                      a 429 without retry-after
+    429@4                      a 429 on the 4th request, as the real one looks (below)
+    429:reset=2@3              a 429 whose limit resets 2 s after the response (default: 1 s)
+    429:retry-after=1@2        a 429 that also carries `retry-after: 1` (the recorded ones carry none)
+    429:limit=5@2              a 429 announcing a limit of 5 requests (default: the stand-in's rate limit, or 50)
     503@5-6                    503 on requests 5 and 6 (500, 502, 504, 529 likewise)
     401@9-                     the key is revoked from request 9 on
     400@3                      a 400 invalid_request_error in the middle of a window
@@ -12,10 +14,19 @@ ORDINALS is a comma-separated list of request numbers or ranges (`3`, `5-7`, `9-
     drop@2                     the connection closes half-way through the body
     truncate@2                 a complete HTTP 200 whose JSON body is cut in half
     bad-page-token@2           the page token of request 2 is rejected with a 400
+
+Any fault takes `path=TEXT` to hit only requests whose path contains TEXT. An injected error looks like the real
+one: the API's error body, `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), and on a 429
+the three `anthropic-ratelimit-requests-*` headers with a reset the given seconds after the response, rounded up
+to the whole second (see rate_limit.py). Injected faults sit in front of the rate limit: they are not counted.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Tuple
+
+from .errors import ApiError
+from .rate_limit import rate_limit_headers, whole_second_after
 
 STATUS_ERROR_TYPES = {
     400: "invalid_request_error",
@@ -30,6 +41,8 @@ STATUS_ERROR_TYPES = {
     529: "overloaded_error",
 }
 KINDS = ("status", "slow", "drop", "truncate", "bad-page-token")
+# The limit an injected 429 announces when neither the spec nor the stand-in sets one (no number is published).
+DEFAULT_FAULT_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,18 @@ class Fault:
     retry_after: Optional[str] = None
     seconds: float = 0.0
     path_contains: str = ""
+    reset: float = 1.0  # a 429's reset, in seconds after the response
+    limit: Optional[int] = None  # the limit a 429 announces
+
+    def error(self, now: datetime, rate_limit: Optional[int] = None) -> ApiError:
+        """The error a status fault answers, with the headers the real one carries."""
+        headers: Dict[str, str] = {}
+        if self.status == 429:
+            reset_at = whole_second_after(now + timedelta(seconds=self.reset))
+            headers.update(rate_limit_headers(self.limit or rate_limit or DEFAULT_FAULT_LIMIT, reset_at))
+        if self.retry_after is not None:
+            headers["retry-after"] = self.retry_after
+        return ApiError(self.status, self.error_type, f"Injected fault: HTTP {self.status}", headers)
 
     def applies_to(self, ordinal: int, path: str) -> bool:
         if self.path_contains and self.path_contains not in path:
@@ -63,8 +88,10 @@ class FaultPlan:
         return cls([parse_fault(spec) for spec in specs])
 
 
-def status_fault(status: int, ordinals: str, retry_after: Optional[str] = None, path_contains: str = "") -> Fault:
-    return Fault("status", _parse_ordinals(ordinals), status=status, retry_after=retry_after, path_contains=path_contains)
+def status_fault(status: int, ordinals: str, retry_after: Optional[str] = None, path_contains: str = "",
+                 reset: float = 1.0, limit: Optional[int] = None) -> Fault:
+    return Fault("status", _parse_ordinals(ordinals), status=status, retry_after=retry_after,
+                 path_contains=path_contains, reset=reset, limit=limit)
 
 
 def parse_fault(spec: str) -> Fault:
@@ -78,7 +105,8 @@ def parse_fault(spec: str) -> Fault:
         path_contains = options.get("path", "")
         if kind.isdigit():
             return Fault("status", parsed_ordinals, status=int(kind), retry_after=options.get("retry-after"),
-                         path_contains=path_contains)
+                         path_contains=path_contains, reset=float(options.get("reset", 1)),
+                         limit=int(options["limit"]) if "limit" in options else None)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         return Fault(kind, parsed_ordinals, seconds=float(options.get("seconds", 0)), path_contains=path_contains)

@@ -77,6 +77,7 @@ class Organization:
     days: int = 90
     rows_per_day: int = 60
     last_day: Optional[date] = None
+    keys_appear_on: Optional[date] = None  # reports lack newer keys before this day (default: mid-range); reports.py
     _usage: Dict[date, List[UsageRow]] = field(default_factory=dict, init=False, repr=False)
     _cost: Dict[date, List[CostRow]] = field(default_factory=dict, init=False, repr=False)
     _restatements: Dict[date, int] = field(default_factory=dict, init=False, repr=False)
@@ -87,6 +88,8 @@ class Organization:
         if self.last_day is None:
             self.last_day = datetime.now(timezone.utc).date() - timedelta(days=1)
         self.first_day = self.last_day - timedelta(days=self.days - 1)
+        if self.keys_appear_on is None:
+            self.keys_appear_on = self.first_day + timedelta(days=self.days // 2)
         rng = random.Random(f"{self.seed}:universe")
         key_count = max(6, self.rows_per_day // 12)
         workspace_count = max(3, key_count // 8)

@@ -2,6 +2,12 @@
 
 A dimension that is not in `group_by[]` comes back null and its rows are summed; buckets with no
 rows are returned with `results: []`; cost amounts are decimal strings in cents.
+
+Older days lack keys that newer days carry, as recorded (§7.5.3): in buckets that start before the
+organization's `keys_appear_on` day, usage rows have no `inference_geo`, `account_id` or
+`service_account_id` key at all (unless the request groups by that dimension, so grouped rows stay
+distinguishable) and cost rows have no `inference_geo` key. From that day on the keys are present
+(null when not grouped). Only the keys differ: the rows and their sums are the same either way.
 """
 
 from collections import defaultdict
@@ -37,6 +43,9 @@ USAGE_FILTERS = {
 COST_DIMENSIONS = ("workspace_id", "description")
 # Fields the cost report fills from a grouped description.
 COST_DESCRIPTION_FIELDS = ("cost_type", "model", "token_type", "service_tier", "context_window", "inference_geo")
+# Keys missing from the rows of days before Organization.keys_appear_on.
+LATE_USAGE_KEYS = ("inference_geo", "account_id", "service_account_id")
+LATE_COST_KEYS = ("inference_geo",)
 
 
 def usage_bucket(
@@ -58,6 +67,7 @@ def usage_bucket(
         sums[3] += row.cache_creation_1h_input_tokens
         sums[4] += row.output_tokens
         sums[5] += row.web_search_requests
+    late_keys = () if start.date() >= organization.keys_appear_on else LATE_USAGE_KEYS
     results = []
     for group in sorted(totals, key=_null_first):
         sums = totals[group]
@@ -70,7 +80,8 @@ def usage_bucket(
             "server_tool_use": {"web_search_requests": sums[5]},
         }
         for dimension in USAGE_DIMENSIONS:
-            result[dimension] = values.get(dimension)
+            if dimension not in late_keys or dimension in values:
+                result[dimension] = values.get(dimension)
         results.append(result)
     return {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "results": results}
 
@@ -83,6 +94,7 @@ def cost_bucket(organization: Organization, start: datetime, group_by: Sequence[
         group = tuple(getattr(row, dimension) for dimension in group_by)
         totals[group] += row.amount_cents
         described.setdefault(group, row)
+    late_keys = () if start.date() >= organization.keys_appear_on else LATE_COST_KEYS
     results = []
     for group in sorted(totals, key=_null_first):
         values = dict(zip(group_by, group))
@@ -94,7 +106,8 @@ def cost_bucket(organization: Organization, start: datetime, group_by: Sequence[
         }
         example = described[group]
         for name in COST_DESCRIPTION_FIELDS:
-            result[name] = getattr(example, name) if "description" in values else None
+            if name not in late_keys:
+                result[name] = getattr(example, name) if "description" in values else None
         results.append(result)
     return {"starting_at": _rfc3339(start), "ending_at": _rfc3339(end), "results": results}
 

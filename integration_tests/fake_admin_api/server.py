@@ -3,10 +3,18 @@
 Behaviour follows `shared/reference/anthropic-admin-api.md`. Where the documentation is silent the
 stand-in is stricter than the real API is known to be, and says so where it decides:
 - unknown query parameters, repeated scalar parameters and unbracketed arrays are rejected (400);
-- `starting_at` must sit on a bucket boundary (the docs say it is "snapped", not which way);
+- usage report: `starting_at` must sit on a bucket boundary (the docs say it is "snapped", not which way), and
+  `ending_at` too (day, hour or minute, as `bucket_width`), else the cost report's recorded 400 (below);
+- cost report, as recorded (§7.5.6): `starting_at` and `ending_at` must be at 00:00:00Z and at least one whole day
+  must lie between `starting_at` and the end (`ending_at`, or without it the start of the current UTC day), else
+  400 invalid_request_error "Invalid date range: ending date must be after starting date";
 - `ending_at` more than one second in the future is rejected (the docs do not say it is accepted);
 - a page token is bound to the query that produced it;
 - an unknown `anthropic-version` is rejected.
+
+Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
+API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py. Older days lack
+dimension keys that newer days carry (before `Organization.keys_appear_on`): see reports.py.
 """
 
 import socket
@@ -25,9 +33,10 @@ import orjson
 from .directory import Directory
 from .directory_endpoints import directory_response
 from . import page_tokens, parameters
-from .errors import ApiError
+from .errors import ApiError, should_retry
 from .faults import FaultPlan
 from .organization import Organization
+from .rate_limit import RESET_HEADER, RateLimiter
 from .reports import BUCKET_WIDTHS, USAGE_DIMENSIONS, USAGE_FILTERS, cost_bucket, parse_rfc3339, usage_bucket
 
 USAGE_PATH = "/v1/organizations/usage_report/messages"
@@ -38,6 +47,9 @@ FAST_MODE_BETA = "fast-mode-2026-02-01"
 USAGE_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)}
 COST_LIMITS = {"1d": (7, 31)}
 MAX_GROUP_BY = 5
+# The cost report's recorded answer to a range that is not whole UTC days (§7.5.6), reused for unaligned usage ends.
+INVALID_DATE_RANGE = "Invalid date range: ending date must be after starting date"
+DAY = timedelta(days=1)
 DEFAULT_ADMIN_KEY = "sk-ant-admin01-local-stand-in-key"
 
 
@@ -50,6 +62,9 @@ class LoggedRequest:
     headers: Dict[str, str]
     status: int = 0
     fault: Optional[str] = None
+    at: float = 0.0  # time.monotonic() when the request arrived: measures waits and wall time
+    received_at: Optional[datetime] = None  # the stand-in's clock when the request arrived
+    reset_at: Optional[datetime] = None  # on a 429, the announced anthropic-ratelimit-requests-reset
 
 
 @dataclass
@@ -58,6 +73,7 @@ class Endpoint:
     group_by: Sequence[str]
     filters: Dict[str, str]
     bucket: Callable[..., Dict[str, Any]]
+    whole_days: bool = False  # the cost report's range rules
 
 
 class FakeAdminApi:
@@ -73,6 +89,7 @@ class FakeAdminApi:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         max_buckets_per_page: Optional[int] = None,
         unavailable: Optional[Dict[str, int]] = None,
+        rate_limit: Optional[Tuple[int, float]] = None,
     ) -> None:
         self.organization = organization
         self.directory = Directory(organization)
@@ -83,16 +100,27 @@ class FakeAdminApi:
         self.admin_keys = set(admin_keys)
         self.faults = faults or FaultPlan()
         self.clock = clock
+        self.rate_limit = rate_limit  # (N requests, per W seconds) for the whole organization, or None
         self.requests: List[LoggedRequest] = []
         self._lock = threading.Lock()
         self._cache: "OrderedDict[Tuple[Any, ...], bytes]" = OrderedDict()
         self._endpoints = {
             USAGE_PATH: Endpoint(USAGE_LIMITS, USAGE_DIMENSIONS + ("speed",), USAGE_FILTERS, self._usage_bucket),
-            COST_PATH: Endpoint(COST_LIMITS, ("workspace_id", "description"), {}, self._cost_bucket),
+            COST_PATH: Endpoint(COST_LIMITS, ("workspace_id", "description"), {}, self._cost_bucket, whole_days=True),
         }
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: Optional[threading.Thread] = None
+
+    @property
+    def rate_limit(self) -> Optional[Tuple[int, float]]:
+        return self._rate_limit
+
+    @rate_limit.setter
+    def rate_limit(self, limit: Optional[Tuple[int, float]]) -> None:
+        """Set, change or (None) lift the limit; a new limit starts with a fresh window."""
+        self._rate_limiter = None if limit is None else RateLimiter(limit, self.clock)
+        self._rate_limit = limit
 
     @property
     def url(self) -> str:
@@ -119,6 +147,11 @@ class FakeAdminApi:
         with self._lock:
             return [r for r in self.requests if r.path.startswith("/v1/") and (path is None or r.path == path)]
 
+    def elapsed(self, path: Optional[str] = None) -> float:
+        """Seconds from the first to the last logged Admin API request (0 for fewer than two)."""
+        times = [r.at for r in self.api_requests(path)]
+        return max(times) - min(times) if len(times) > 1 else 0.0
+
     def clear_log(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -131,7 +164,8 @@ class FakeAdminApi:
         shown_headers["x-api-key-kind"] = _key_kind(headers.get("x-api-key"), self.admin_keys)
         with self._lock:
             entry = LoggedRequest(len(self.requests) + 1, method, parts.path,
-                                  parse_qs(parts.query, keep_blank_values=True), shown_headers)
+                                  parse_qs(parts.query, keep_blank_values=True), shown_headers,
+                                  at=time.monotonic(), received_at=self.clock())
             self.requests.append(entry)
         return entry
 
@@ -140,6 +174,9 @@ class FakeAdminApi:
         if entry.method != "GET":
             raise ApiError(405, "invalid_request_error", f"Method {entry.method} is not allowed on {entry.path}")
         self._authenticate(api_key)
+        limiter = self._rate_limiter
+        if limiter is not None and entry.path.startswith("/v1/"):
+            limiter.admit()
         version = entry.headers.get("anthropic-version")
         if version is None:
             raise ApiError(400, "invalid_request_error", "anthropic-version: header is required")
@@ -181,17 +218,25 @@ class FakeAdminApi:
         limit = parameters.limit(query, *endpoint.limits[width_name], context=f" for bucket_width {width_name}")
 
         starting_at = _time_param(single, "starting_at", required=True)
-        if (starting_at - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width:
-            raise ApiError(400, "invalid_request_error",  # stricter: the docs do not say how it is snapped
-                           f"starting_at must be aligned to the start of a {width_name} bucket")
-        now = self.clock()
         ending_at = _time_param(single, "ending_at", required=False)
-        if ending_at is not None:
-            if ending_at <= starting_at:
+        now = self.clock()
+        if endpoint.whole_days:
+            # As recorded: without ending_at the cost report ends at the start of the current UTC day.
+            horizon = ending_at or datetime.combine(now.date(), datetime.min.time(), timezone.utc)
+            if not _aligned(starting_at, DAY) or not _aligned(horizon, DAY) or horizon <= starting_at:
+                raise ApiError(400, "invalid_request_error", INVALID_DATE_RANGE)
+        else:
+            if not _aligned(starting_at, width):
+                raise ApiError(400, "invalid_request_error",  # stricter: the docs do not say how it is snapped
+                               f"starting_at must be aligned to the start of a {width_name} bucket")
+            if ending_at is not None and ending_at <= starting_at:
                 raise ApiError(400, "invalid_request_error", "ending_at must be after starting_at")
-            if ending_at > now + timedelta(seconds=1):
-                raise ApiError(400, "invalid_request_error", "ending_at must not be in the future")
-        horizon = ending_at or now
+            if ending_at is not None and not _aligned(ending_at, width):
+                # Stricter: only the cost report is recorded refusing an end off the bucket grid.
+                raise ApiError(400, "invalid_request_error", INVALID_DATE_RANGE)
+            horizon = ending_at or now
+        if ending_at is not None and ending_at > now + timedelta(seconds=1):
+            raise ApiError(400, "invalid_request_error", "ending_at must not be in the future")
 
         group_by = query.get("group_by[]", [])
         self._validate_group_by(endpoint, group_by, entry.headers)
@@ -273,13 +318,12 @@ def _handler_for(api: FakeAdminApi) -> type:
                 if fault is not None and fault.kind == "slow":
                     time.sleep(fault.seconds)
                 if fault is not None and fault.kind == "status":
-                    raise ApiError(fault.status, fault.error_type, f"Injected fault: HTTP {fault.status}")
+                    raise fault.error(api.clock(), api.rate_limit[0] if api.rate_limit else None)
                 if fault is not None and fault.kind == "bad-page-token":
                     raise ApiError(400, "invalid_request_error", "Invalid page token")
                 status, extra_headers, body = api.respond(entry, headers.get("x-api-key"))
             except ApiError as error:
-                retry_after = fault.retry_after if fault is not None and fault.status == error.status else None
-                self._send_error(entry, error, retry_after)
+                self._send_error(entry, error)
                 return
             if fault is not None and fault.kind == "drop":
                 self._send(entry, status, body, declared_length=len(body), cut=len(body) // 2)
@@ -288,22 +332,25 @@ def _handler_for(api: FakeAdminApi) -> type:
             else:
                 self._send(entry, status, body)
 
-        def _send_error(self, entry: LoggedRequest, error: ApiError, retry_after: Optional[str]) -> None:
+        def _send_error(self, entry: LoggedRequest, error: ApiError) -> None:
             request_id = _request_id()
             body = orjson.dumps({"type": "error", "error": {"type": error.error_type, "message": error.message},
                                  "request_id": request_id})
-            self._send(entry, error.status, body, retry_after=retry_after, request_id=request_id)
+            headers = {**error.headers, "x-should-retry": "true" if should_retry(error.status) else "false"}
+            if RESET_HEADER in headers:
+                entry.reset_at = parse_rfc3339(headers[RESET_HEADER])
+            self._send(entry, error.status, body, headers=headers, request_id=request_id)
 
         def _send(self, entry: LoggedRequest, status: int, body: bytes, declared_length: Optional[int] = None,
-                  cut: Optional[int] = None, retry_after: Optional[str] = None,
+                  cut: Optional[int] = None, headers: Optional[Dict[str, str]] = None,
                   request_id: Optional[str] = None) -> None:
             entry.status = status
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(declared_length if declared_length is not None else len(body)))
             self.send_header("request-id", request_id or _request_id())
-            if retry_after is not None:
-                self.send_header("retry-after", retry_after)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             try:
                 self.wfile.write(body if cut is None else body[:cut])
@@ -323,6 +370,10 @@ def _key_kind(api_key: Optional[str], admin_keys: set) -> str:
     if api_key in admin_keys:
         return "admin"
     return "regular" if api_key.startswith("sk-ant-api") else "unknown"
+
+
+def _aligned(moment: datetime, width: timedelta) -> bool:
+    return not (moment - datetime(2000, 1, 1, tzinfo=timezone.utc)) % width
 
 
 def _time_param(single: Dict[str, str], name: str, required: bool) -> Optional[datetime]:
