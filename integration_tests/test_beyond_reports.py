@@ -1,18 +1,31 @@
 """The Claude Code streams and the dimension tables, through the CLI against the stand-in, with ground truth.
 
 Every id in the usage report must resolve in the dimension tables (archived workspaces included), the Claude Code
-streams must hold exactly the stand-in's records and model costs, and a stream the key cannot read is skipped with
-a warning while the others complete.
+streams must hold exactly the stand-in's records and model costs from one request per day whichever of them are
+selected (a truncated page is fetched again), and a stream the key cannot read is skipped with a warning while the
+others complete.
 """
 
+from collections import Counter
 from datetime import date, timedelta
 
+import pytest
+
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
-from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, INVITES_PATH, FakeAdminApi
+from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, INVITES_PATH, FakeAdminApi, FaultPlan, parse_fault
 from integration_tests.ground_truth import claude_code_by_key, expected_claude_code, expected_usage
 
 CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
 DIRECTORY = ("organization", "workspaces", "workspace_members", "api_keys", "users", "invites")
+
+
+def days_through_today(start_date):
+    return [(start_date + timedelta(days=n)).isoformat() for n in range((date.today() - start_date).days + 1)]
+
+
+def requested_days(api):
+    """The day each Claude Code request asked for, one entry per request."""
+    return sorted(request.query["starting_at"][0] for request in api.api_requests(CLAUDE_CODE_PATH))
 
 
 def as_emitted(objects):
@@ -50,11 +63,35 @@ def test_claude_code_streams_hold_every_record_and_model_cost(api, config, organ
     run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
 
     assert run.exit_code == 0, run.errors()
-    days = [start_date + timedelta(days=n) for n in range((date.today() - start_date).days + 1)]
+    days = days_through_today(start_date)
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
-        expected_claude_code(api.directory, days)
-    # One request per day and stream, today included.
-    assert len(api.api_requests(CLAUDE_CODE_PATH)) == 2 * len(days)
+        expected_claude_code(api.directory, map(date.fromisoformat, days))
+    # One request per day for both streams, today included: the second stream reads the first one's pages.
+    assert requested_days(api) == days
+
+
+@pytest.mark.parametrize("stream", CLAUDE_CODE)
+def test_either_claude_code_stream_alone_asks_for_each_day_once(api, config, start_date, stream) -> None:
+    run = run_connector("read", config, configured_catalog(stream, sync_mode="full_refresh"))
+
+    assert run.exit_code == 0, run.errors()
+    assert run.records(stream)
+    assert requested_days(api) == days_through_today(start_date)
+
+
+def test_a_truncated_claude_code_page_is_fetched_again_not_handed_on(api, config, start_date) -> None:
+    """Given a 200 whose JSON is cut in half on the 40th day, when both streams are read, then that day is asked for
+    twice and every other day once, and both streams hold exactly the stand-in's records."""
+    api.faults = FaultPlan([parse_fault("truncate:path=claude_code@40")])
+
+    run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+
+    assert run.exit_code == 0, run.errors()
+    days = days_through_today(start_date)
+    assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
+        expected_claude_code(api.directory, map(date.fromisoformat, days))
+    [truncated] = [request.query["starting_at"][0] for request in api.api_requests(CLAUDE_CODE_PATH) if request.fault]
+    assert Counter(requested_days(api)) == Counter(days + [truncated])
 
 
 def test_claude_code_incremental_syncs_with_lookback_equal_a_full_refresh(api, config, organization) -> None:

@@ -4,6 +4,7 @@
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 from dateutil.parser import isoparse
+from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
@@ -24,9 +26,11 @@ from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
+from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config
+from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 logger = logging.getLogger("airbyte")
@@ -516,6 +520,88 @@ def cents_to_usd(cents: Any) -> Optional[str]:
         return None
     sign, digits, exponent = amount.as_tuple()
     return format(Decimal((sign, digits, int(exponent) - 2)), "f")
+
+
+@dataclass
+class ClaudeCodeSharedPagesRequester(Requester):
+    """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
+    stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
+
+    It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
+    stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
+    REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
+    disk, not memory, and never outlive the run; without that directory (a source read without the entrypoint) each
+    stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
+    truncated page is fetched again and never handed to the other stream.
+    """
+
+    requester: Requester
+    parameters: InitVar[Mapping[str, Any]]
+    pages_file: str
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._pages: Optional[SQLiteCache] = None
+        self._pages_path: Optional[str] = None
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        pages = self._shared_pages()
+        if pages is None:
+            return self.requester.send_request(**request)
+        key = self._page_key(**request)
+        shared = pages.get_response(key)
+        if shared is not None:
+            return shared
+        response = self.requester.send_request(**request)
+        # A whole page as the extractor reads it (already parsed so by the error handler).
+        if response is not None and response.ok and read_page(response, exact_decimals=True) is not None:
+            pages.save_response(response, key)
+        return response
+
+    def _shared_pages(self) -> Optional[SQLiteCache]:
+        # Looked up at each request: the entrypoint sets the directory after the streams are built.
+        directory = os.environ.get(ENV_REQUEST_CACHE_PATH)
+        if not directory:
+            return None
+        pages_path = os.path.join(directory, f"{self.pages_file}.sqlite")
+        if pages_path != self._pages_path:
+            # Opened as the CDK opens its caches: WAL lets the other stream's connection read while this one writes.
+            self._pages, self._pages_path = SQLiteCache(pages_path, fast_save=True, wal=True), pages_path
+        return self._pages
+
+    def _page_key(self, stream_slice: Any = None, next_page_token: Any = None, path: Optional[str] = None,
+                  request_params: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
+        """The URL with its query: both streams send the same headers, so it names a page."""
+        options = dict(stream_state={}, stream_slice=stream_slice, next_page_token=next_page_token)
+        params = {**self.requester.get_request_params(**options), **(request_params or {})}
+        url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
+        return f"{url} {path}" if path else url
+
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
 
 
 @dataclass

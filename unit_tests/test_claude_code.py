@@ -2,6 +2,7 @@
 
 What the manifest promises for these streams:
 - one request per UTC day, starting_at=YYYY-MM-DD, limit=1000, next_page sent back as page until has_more is false;
+  with both streams selected each page is still requested once, and both streams' records come from it;
 - claude_code_usage: one flat record per actor, day, terminal and remote flag; every tool in tool_actions, known or
   new, becomes <tool>_accepted and <tool>_rejected; `date` is YYYY-MM-DD whichever form the API sends;
 - claude_code_model_usage: one record per model of each of those, with the exact USD of the estimated cost in cents;
@@ -15,8 +16,11 @@ from unittest import TestCase
 import freezegun
 
 from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
+from source_claude import SourceClaude
 from unit_tests.builders import (
     api_error,
     claude_code_record,
@@ -165,6 +169,40 @@ class TestClaudeCodeModelUsage(TestCase):
 
         self.assertIn('"estimated_cost_cents":12.345678901234567890', line)
         self.assertIn('"estimated_cost_usd":0.12345678901234567890', line)
+
+
+def model(name: str, cents: int) -> dict:
+    return {"model": name, "tokens": {"input": 1, "output": 1, "cache_read": 0, "cache_creation": 0},
+            "estimated_cost": {"amount": cents, "currency": "USD"}}
+
+
+def read_both(user_config):
+    """Both Claude Code streams in one sync, as a connection with both selected runs them."""
+    catalog = CatalogBuilder().with_stream(USAGE, SyncMode.full_refresh).with_stream(MODELS, SyncMode.full_refresh).build()
+    output = read(SourceClaude(catalog=catalog, config=user_config, state=None), user_config, catalog)
+    assert not output.errors, output.errors[0].trace.error.internal_message
+    return {stream: [m.record.data for m in output.records if m.record.stream == stream] for stream in (USAGE, MODELS)}
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestBothStreams(TestCase):
+    @HttpMocker()
+    def test_each_page_is_requested_once_for_both_streams(self, http_mocker: HttpMocker) -> None:
+        """Given a day of two pages, when both streams are read, then each page is requested once and each stream
+        has its records from both pages."""
+        first_page, second_page = claude_code_request("2025-03-10"), claude_code_request("2025-03-10", page="page_2")
+        http_mocker.get(first_page, page(claude_code_record("2025-03-10", model_breakdown=[model("opus", 186)]),
+                                         next_page="page_2"))
+        http_mocker.get(second_page, page(claude_code_record("2025-03-10", terminal_type="ghostty",
+                                                             model_breakdown=[model("haiku", 12), model("opus", 3)])))
+
+        records = read_both(config(start_date="2025-03-10"))
+
+        http_mocker.assert_number_of_calls(first_page, 1)
+        http_mocker.assert_number_of_calls(second_page, 1)
+        self.assertEqual([r["terminal_type"] for r in records[USAGE]], ["vscode", "ghostty"])
+        self.assertEqual([(r["terminal_type"], r["model"], r["estimated_cost_cents"]) for r in records[MODELS]],
+                         [("vscode", "opus", 186), ("ghostty", "haiku", 12), ("ghostty", "opus", 3)])
 
 
 @freezegun.freeze_time("2025-03-10T12:00:00Z")
