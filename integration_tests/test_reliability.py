@@ -42,7 +42,11 @@ SCENARIOS = {
     "a 400 in the middle of a window": Scenario(["400@7"], "HTTP 400", "system_error"),
     "the key revoked halfway through": Scenario(["401@9-"], "rejected the Admin API key (HTTP 401", "config_error"),
     "a page token the server rejects": Scenario(["bad-page-token@12"], "Invalid page token", "system_error"),
-    "rate limited on every request": Scenario(["429:retry-after=1@15-"], "kept rate limiting", "transient_error"),
+    # A reset past the 15 minutes the connector waits for one request: it stops at once, with its sentence.
+    "rate limited beyond the wait budget": Scenario(["429:reset=1000@15-"], "kept rate limiting", "transient_error"),
+    # 429s that name no reset are retried five times, like any other failure.
+    "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
+                                                              "transient_error"),
 }
 
 

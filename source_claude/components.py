@@ -156,7 +156,7 @@ class AdminApiErrorHandler(ErrorHandler):
         if not allowed:
             self._retries.pop(request, None)
             return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
-                                   final_message(response_or_exception, resolution, now - first_answer_at))
+                                   final_message(response_or_exception, resolution))
         self._retries[request] = [first_answer_at, retries + 1]
         return resolution
 
@@ -175,14 +175,17 @@ def obey_should_retry(response: requests.Response, resolution: ErrorResolution) 
     return resolution
 
 
-def final_message(response_or_exception: Any, resolution: ErrorResolution, waited_seconds: float) -> str:
+def final_message(response_or_exception: Any, resolution: ErrorResolution) -> str:
     """The one sentence a sync ends with when a request's retries are spent."""
     if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
+        reset_at = rate_limit_reset(response_or_exception)
+        how_long = (f"until {utc_time(reset_at)}, past the {RATE_LIMIT_BUDGET_SECONDS // 60} minutes the connector "
+                    "waits for one request" if reset_at is not None else f"through {MAX_RETRIES} retries")
         return (
-            f"The Anthropic Admin API kept rate limiting this organization (HTTP 429) for {waited_seconds / 60:.0f} "
-            "minutes: its request limit is shared by every key and tool of the organization, so another tool may "
-            "be polling it (set max_requests_per_minute to leave them room). Incremental streams resume from their "
-            "last saved state at the next sync."
+            f"The Anthropic Admin API kept rate limiting this organization (HTTP 429) {how_long}. Its request limit "
+            "is shared by every key and tool of the organization, so another tool may be polling it (set "
+            "max_requests_per_minute to leave it room). Incremental streams resume from their last saved state at "
+            "the next sync."
         )
     if resolution.error_message == INCOMPLETE_PAGE_MESSAGE:
         return INCOMPLETE_PAGE_FINAL_MESSAGE

@@ -6,6 +6,7 @@ ORDINALS is a comma-separated list of request numbers or ranges (`3`, `5-7`, `9-
     429@4                      a 429 on the 4th request, as the real one looks (below)
     429:reset=2@3              a 429 whose limit resets 2 s after the response (default: 1 s)
     429:retry-after=1@2        a 429 that also carries `retry-after: 1` (the recorded ones carry none)
+    429:reset=none@2           a 429 without the ratelimit headers (as the spend-limit 429 of the docs)
     429:limit=5@2              a 429 announcing a limit of 5 requests (default: the stand-in's rate limit, or 50)
     503@5-6                    503 on requests 5 and 6 (500, 502, 504, 529 likewise)
     401@9-                     the key is revoked from request 9 on
@@ -53,13 +54,13 @@ class Fault:
     retry_after: Optional[str] = None
     seconds: float = 0.0
     path_contains: str = ""
-    reset: float = 1.0  # a 429's reset, in seconds after the response
+    reset: Optional[float] = 1.0  # a 429's reset, in seconds after the response; None: no ratelimit headers
     limit: Optional[int] = None  # the limit a 429 announces
 
     def error(self, now: datetime, rate_limit: Optional[int] = None) -> ApiError:
         """The error a status fault answers, with the headers the real one carries."""
         headers: Dict[str, str] = {}
-        if self.status == 429:
+        if self.status == 429 and self.reset is not None:
             reset_at = whole_second_after(now + timedelta(seconds=self.reset))
             headers.update(rate_limit_headers(self.limit or rate_limit or DEFAULT_FAULT_LIMIT, reset_at))
         if self.retry_after is not None:
@@ -89,7 +90,7 @@ class FaultPlan:
 
 
 def status_fault(status: int, ordinals: str, retry_after: Optional[str] = None, path_contains: str = "",
-                 reset: float = 1.0, limit: Optional[int] = None) -> Fault:
+                 reset: Optional[float] = 1.0, limit: Optional[int] = None) -> Fault:
     return Fault("status", _parse_ordinals(ordinals), status=status, retry_after=retry_after,
                  path_contains=path_contains, reset=reset, limit=limit)
 
@@ -105,7 +106,8 @@ def parse_fault(spec: str) -> Fault:
         path_contains = options.get("path", "")
         if kind.isdigit():
             return Fault("status", parsed_ordinals, status=int(kind), retry_after=options.get("retry-after"),
-                         path_contains=path_contains, reset=float(options.get("reset", 1)),
+                         path_contains=path_contains,
+                         reset=None if options.get("reset") == "none" else float(options.get("reset", 1)),
                          limit=int(options["limit"]) if "limit" in options else None)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
