@@ -34,6 +34,9 @@ NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
         ({"lookback_window_days": "3"}, "not '3'"),
         ({"lookback_window_days": True}, "not True"),
         ({"claude_code_lookback_window_days": 40}, "claude_code_lookback_window_days must be a whole number of days"),
+        ({"max_requests_per_minute": 0}, "max_requests_per_minute must be a whole number from 1 to 6000, not 0"),
+        ({"max_requests_per_minute": 2.5}, "not 2.5"),
+        ({"max_requests_per_minute": "30"}, "not '30'"),
         ({"api_url": "http://api.anthropic.com"}, "is not https: the Admin key must only travel encrypted"),
         ({"api_url": "http://10.0.0.5:8080"}, "is not https"),
         ({"api_url": "ftp://example.com"}, "is not a URL: leave it empty to use https://api.anthropic.com"),
@@ -56,6 +59,8 @@ def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
         {"end_date": "2099-01-01"},  # a future end is read as now
         {"lookback_window_days": 0},
         {"lookback_window_days": 31},
+        {"max_requests_per_minute": 1},
+        {"max_requests_per_minute": 6000},
         {"api_url": "https://proxy.example.com/anthropic"},
         {"api_url": "http://127.0.0.1:8765"},
         {"api_url": "http://localhost:8765"},
