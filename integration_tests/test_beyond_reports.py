@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
 from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, INVITES_PATH, FakeAdminApi
-from integration_tests.ground_truth import claude_code_by_key, expected_claude_code, expected_usage
+from integration_tests.ground_truth import claude_code_by_key, expected_claude_code, expected_usage, on_one_day
 
 CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
 DIRECTORY = ("organization", "workspaces", "workspace_members", "api_keys", "users", "invites")
@@ -47,10 +47,15 @@ def test_dimension_tables_hold_the_directory_and_resolve_every_id_in_usage(api, 
 
 
 def test_claude_code_streams_hold_every_record_and_model_cost(api, config, organization, start_date) -> None:
-    run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+    def full_refresh():
+        api.clear_log()
+        return run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+
+    # The connector reads through today, UTC, by its own clock: the expected days come from the same day.
+    today, run = on_one_day(full_refresh)
 
     assert run.exit_code == 0, run.errors()
-    days = [start_date + timedelta(days=n) for n in range((date.today() - start_date).days + 1)]
+    days = [start_date + timedelta(days=n) for n in range((today - start_date).days + 1)]
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
         expected_claude_code(api.directory, days)
     # One request per day and stream, today included.
