@@ -54,7 +54,9 @@ def config(api: FakeAdminApi, start_date: date) -> Dict[str, Any]:
 def write_standard_suite_configs(api: FakeAdminApi) -> None:
     """acceptance-test-config.yml reads secrets/*.json, which only exist while a stand-in runs."""
     SECRETS.mkdir(exist_ok=True)
-    valid = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": (date.today() - timedelta(days=20)).isoformat(),
-             "api_url": api.url}
+    # Twenty days counted back from the stand-in's last day, not from the machine's local date: basic_read allows
+    # no empty stream, so the range is set by where the data is.
+    start_date = api.organization.last_day - timedelta(days=19)
+    valid = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": start_date.isoformat(), "api_url": api.url}
     (SECRETS / "config.json").write_text(json.dumps(valid, indent=2))
     (SECRETS / "invalid_config.json").write_text(json.dumps({**valid, "admin_api_key": "sk-ant-admin01-revoked"}))

@@ -5,9 +5,9 @@ atomic rows by the dimensions each stream groups by, so a bug in either cannot h
 """
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, Mapping, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Tuple, TypeVar
 
 from integration_tests.fake_admin_api import Organization
 
@@ -26,6 +26,24 @@ COST_PARSED = ("cost_type", "model", "token_type", "service_tier", "context_wind
 
 def day_start(day: date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
+
+
+Result = TypeVar("Result")
+
+
+def on_one_day(action: Callable[[], Result]) -> Tuple[date, Result]:
+    """Runs `action` until a run starts and ends on the same day, and returns that UTC day with the run's result.
+
+    What the connector reads depends on today (in UTC, as it and the stand-in count days; the examples use the
+    machine's local date), so a run that straddles midnight answers for either day and an expectation built from
+    one of them fails on the other. The rerun starts after that midnight, so a second run is the most it takes.
+    """
+    for _ in range(2):
+        before = (datetime.now(timezone.utc).date(), date.today())
+        result = action()
+        if (datetime.now(timezone.utc).date(), date.today()) == before:
+            return before[0], result
+    raise AssertionError("two runs in a row straddled midnight")
 
 
 def expected_usage(organization: Organization, days: Iterable[date]) -> Dict[Tuple, Dict[str, int]]:

@@ -13,14 +13,24 @@ import pytest
 
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
 from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, INVITES_PATH, FakeAdminApi, FaultPlan, parse_fault
-from integration_tests.ground_truth import claude_code_by_key, expected_claude_code, expected_usage
+from integration_tests.ground_truth import claude_code_by_key, expected_claude_code, expected_usage, on_one_day
 
 CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
 DIRECTORY = ("organization", "workspaces", "workspace_members", "api_keys", "users", "invites")
 
 
-def days_through_today(start_date):
-    return [(start_date + timedelta(days=n)).isoformat() for n in range((date.today() - start_date).days + 1)]
+def days_through(start_date, today):
+    """Every day the connector reads when it runs on `today` (UTC): through today, which it reads as far as it has
+    data."""
+    return [(start_date + timedelta(days=n)).isoformat() for n in range((today - start_date).days + 1)]
+
+
+def read_on_one_day(api, config, *streams):
+    """A full refresh of `streams`, with the UTC day it ran on (rerun if it straddled midnight), and a fresh log."""
+    def full_refresh():
+        api.clear_log()
+        return run_connector("read", config, configured_catalog(*streams, sync_mode="full_refresh"))
+    return on_one_day(full_refresh)
 
 
 def requested_days(api):
@@ -60,10 +70,11 @@ def test_dimension_tables_hold_the_directory_and_resolve_every_id_in_usage(api, 
 
 
 def test_claude_code_streams_hold_every_record_and_model_cost(api, config, organization, start_date) -> None:
-    run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+    # The connector reads through today, UTC, by its own clock: the expected days come from the same day.
+    today, run = read_on_one_day(api, config, *CLAUDE_CODE)
 
     assert run.exit_code == 0, run.errors()
-    days = days_through_today(start_date)
+    days = days_through(start_date, today)
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
         expected_claude_code(api.directory, map(date.fromisoformat, days))
     # One request per day for both streams, today included: the second stream reads the first one's pages.
@@ -72,11 +83,11 @@ def test_claude_code_streams_hold_every_record_and_model_cost(api, config, organ
 
 @pytest.mark.parametrize("stream", CLAUDE_CODE)
 def test_either_claude_code_stream_alone_asks_for_each_day_once(api, config, start_date, stream) -> None:
-    run = run_connector("read", config, configured_catalog(stream, sync_mode="full_refresh"))
+    today, run = read_on_one_day(api, config, stream)
 
     assert run.exit_code == 0, run.errors()
     assert run.records(stream)
-    assert requested_days(api) == days_through_today(start_date)
+    assert requested_days(api) == days_through(start_date, today)
 
 
 def test_a_truncated_claude_code_page_is_fetched_again_not_handed_on(api, config, start_date) -> None:
@@ -84,10 +95,10 @@ def test_a_truncated_claude_code_page_is_fetched_again_not_handed_on(api, config
     twice and every other day once, and both streams hold exactly the stand-in's records."""
     api.faults = FaultPlan([parse_fault("truncate:path=claude_code@40")])
 
-    run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+    today, run = read_on_one_day(api, config, *CLAUDE_CODE)
 
     assert run.exit_code == 0, run.errors()
-    days = days_through_today(start_date)
+    days = days_through(start_date, today)
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
         expected_claude_code(api.directory, map(date.fromisoformat, days))
     [truncated] = [request.query["starting_at"][0] for request in api.api_requests(CLAUDE_CODE_PATH) if request.fault]

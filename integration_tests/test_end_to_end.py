@@ -14,6 +14,7 @@ from integration_tests.ground_truth import (
     day_start,
     expected_cost,
     expected_usage,
+    on_one_day,
     tokens_per_day_and_model,
     usage_by_key,
 )
@@ -36,12 +37,17 @@ def test_spec_prints_the_configuration_contract() -> None:
 
 
 def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:
-    run = run_connector("check", config)
+    def check():
+        api.clear_log()
+        return run_connector("check", config)
+
+    # The last whole day by the connector's clock, which is the stand-in's last day only until midnight UTC.
+    today, run = on_one_day(check)
 
     assert (run.exit_code, run.connection_status()["status"]) == (0, "SUCCEEDED")
     [probe] = api.api_requests()
     assert probe.path == USAGE_PATH
-    assert probe.query["starting_at"] == [day_start(api.organization.last_day)]
+    assert probe.query["starting_at"] == [day_start(today - timedelta(days=1))]
 
 
 def test_check_fails_in_one_sentence_for_a_key_the_api_rejects(api, config) -> None:

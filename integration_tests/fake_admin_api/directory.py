@@ -85,7 +85,7 @@ class Directory:
         """One record per actor, terminal and remote flag that used Claude Code that day, each with its models."""
         if not self.organization.first_day <= day <= self.organization.last_day:
             return []
-        rng = random.Random(f"{self.organization.seed}:{day.isoformat()}:claude_code")
+        rng = random.Random(f"{self.organization.day_seed(day)}:claude_code")
         actors = [{"type": "user_actor", "email_address": user["email"]} for user in self.users] + [
             {"type": "api_actor", "api_key_name": key["name"]} for key in self.api_keys[:3]]
         records = []

@@ -4,7 +4,8 @@ Every usage row carries all the dimensions the real report can group by (model, 
 service tier, context window, inference geo, account, service account) and a minute of the day, so
 any `group_by[]` and any bucket width can be answered by aggregation, as the real API does. Cost
 rows are priced from the usage rows, in cents, with Decimal arithmetic. Everything is derived from
-a seed and the day, so two organizations built with the same knobs hold the same rows.
+a seed and the day's place in the range (never its date), so two organizations built with the same knobs
+hold the same rows, each on its own dates: the tests see the same data whatever day they run on.
 """
 
 import random
@@ -116,6 +117,11 @@ class Organization:
     def day_range(self) -> List[date]:
         return [self.first_day + timedelta(days=offset) for offset in range(self.days)]
 
+    def day_seed(self, day: date) -> str:
+        """What a day's random rows are drawn from: the seed and the day's offset from the first day. Not the
+        date, or the rows of "the first day" (and what a test finds there) would change with the calendar."""
+        return f"{self.seed}:{(day - self.first_day).days}"
+
     def usage_rows(self, day: date) -> List[UsageRow]:
         if not self.first_day <= day <= self.last_day:
             return []
@@ -138,7 +144,7 @@ class Organization:
         a few new ones. Groups are never removed, so Append + Deduped on row_key converges on the final data."""
         with self._lock:
             self._restatements[day] = self._restatements.get(day, 0) + 1
-            rng = random.Random(f"{self.seed}:{day.isoformat()}:late:{self._restatements[day]}")
+            rng = random.Random(f"{self.day_seed(day)}:late:{self._restatements[day]}")
             rows = self._usage.pop(day, None)
             self._cost.pop(day, None)
             self.version += 1
@@ -157,7 +163,7 @@ class Organization:
     # -- generation ---------------------------------------------------------------------------------
 
     def _generate_usage(self, day: date) -> List[UsageRow]:
-        rng = random.Random(f"{self.seed}:{day.isoformat()}")
+        rng = random.Random(self.day_seed(day))
         midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
         count = min(len(self._combos), max(1, int(self.rows_per_day * rng.uniform(0.9, 1.1))))
         rows = []
@@ -229,7 +235,7 @@ class Organization:
             if row.web_search_requests:
                 add(CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
                             row.web_search_requests * WEB_SEARCH_CENTS))
-        rng = random.Random(f"{self.seed}:{day.isoformat()}:code")
+        rng = random.Random(f"{self.day_seed(day)}:code")
         for workspace_id in self.workspaces:
             if rng.random() < 0.5:
                 hours = Decimal(rng.randint(1, 4000)) / Decimal(1000)
