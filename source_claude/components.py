@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
-from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_claude import SourceClaude
@@ -120,6 +120,16 @@ def read_stream(
 
 def records_of(output: EntrypointOutput) -> List[Dict[str, Any]]:
     return [message.record.data for message in output.records]
+
+
+def read_one_row(stream: str, row: Mapping[str, Any]) -> Dict[str, Any]:
+    """The record a report stream makes of one result row, in a bucket on 2025-03-08 (call under a frozen clock of
+    2025-03-10)."""
+    with HttpMocker() as http_mocker:
+        http_mocker.get(report_request(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        page(bucket("2025-03-08", row)))
+        [record] = records_of(read_stream(stream, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
+    return record
 
 
 CLAUDE_CODE_URL = f"{API_URL}/v1/organizations/usage_report/claude_code"

@@ -14,7 +14,7 @@ import freezegun
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.builders import bucket, config, cost_row, page, read_stream, records_of, report_request
+from unit_tests.builders import bucket, config, cost_row, page, read_one_row, read_stream, records_of, report_request
 
 STREAM = "cost_report"
 
@@ -114,15 +114,8 @@ class TestKeysThatAppearOverTime(TestCase):
     """Recorded from the live API: October 2025 cost rows had no inference_geo key at all. A row without it must give
     the same record, row_key included, as a row where it is null."""
 
-    def read_row(self, row) -> dict:
-        with HttpMocker() as http_mocker:
-            http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                            page(bucket("2025-03-08", row)))
-            [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
-        return record
-
     def test_an_absent_inference_geo_reads_as_a_null_one(self) -> None:
         with_null = cost_row("12.5", workspace_id="wrkspc_01", description="Web Search Usage", cost_type="web_search")
         without_key = {name: value for name, value in with_null.items() if name != "inference_geo"}
 
-        self.assertEqual(self.read_row(without_key), self.read_row(with_null))
+        self.assertEqual(read_one_row(STREAM, without_key), read_one_row(STREAM, with_null))

@@ -17,7 +17,9 @@ import freezegun
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.builders import bucket, config, page, read_stream, records_of, report_request, usage_row
+from unit_tests.builders import (
+    bucket, config, page, read_one_row, read_stream, records_of, report_request, usage_row,
+)
 
 STREAM = "messages_usage"
 
@@ -222,16 +224,9 @@ class TestKeysThatAppearOverTime(TestCase):
     """Recorded from the live API: older days lack keys newer days carry (inference_geo, account_id,
     service_account_id), absent rather than null. The records, row_key included, must not tell the two apart."""
 
-    def read_row(self, row) -> dict:
-        with HttpMocker() as http_mocker:
-            http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                            page(bucket("2025-03-08", row)))
-            [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
-        return record
-
     def test_an_absent_key_reads_as_a_null_one(self) -> None:
         with_nulls = usage_row(model="m", api_key_id="k", output_tokens=4)
         without_keys = {name: value for name, value in with_nulls.items()
                         if name not in ("inference_geo", "account_id", "service_account_id")}
 
-        self.assertEqual(self.read_row(without_keys), self.read_row(with_nulls))
+        self.assertEqual(read_one_row(STREAM, without_keys), read_one_row(STREAM, with_nulls))
