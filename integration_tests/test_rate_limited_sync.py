@@ -77,8 +77,9 @@ def test_the_backfill_takes_about_the_least_time_the_limit_allows(limited_sync) 
     spread = requests[-1].at - requests[0].at
 
     assert spread >= least - 0.5  # the stand-in held the limit: no faster than it allows
-    # After the 429 the pace spreads the limit evenly over the time the window took to reset, plus a second (the
-    # reset is a whole second): at most one request every (W + 2) / N seconds, after one window to find the limit.
-    paced = (served - 1) * (WINDOW_SECONDS + 2) / LIMIT + WINDOW_SECONDS + 2
-    assert spread <= paced + 2
+    # After the 429 the pace lets the limit's N requests go together, then waits for its window to pass since the
+    # first of them, measured from the 429 (the reset, a whole second, less the first request, plus a second): at
+    # most W + 2 s a window, after one window to find the limit.
+    paced = (math.ceil(served / LIMIT) - 1) * (WINDOW_SECONDS + 2) + WINDOW_SECONDS + 2
+    assert spread <= paced + 1
     assert wall_seconds < spread + 30

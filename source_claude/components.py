@@ -8,11 +8,12 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
+from typing import Any, Deque, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 import orjson
@@ -216,8 +217,10 @@ MAX_SINGLE_WAIT_SECONDS = 600
 CDK_RETRY_CEILING = 10_000
 # The CDK sleeps one second more than a strategy asks, "to cover any fractions of second".
 CDK_WAIT_MARGIN_SECONDS = 1.0
-# Added to the time a limited window takes before spreading the limit over it, so the paced requests stay inside.
+# Added to a limit's window as measured from a 429, since resets are announced in whole seconds.
 PACE_MARGIN_SECONDS = 1.0
+# Sends remembered to measure a limit's window; a limit above this is not paced (only its resets are waited for).
+MAX_TRACKED_REQUESTS = 1_000
 # Pacing waits shorter than this are not logged: at a few requests a minute they are routine, not news.
 LOGGED_PACE_SECONDS = 1.0
 
@@ -226,47 +229,64 @@ class OrganizationPace:
     """When this organization's next request may be sent: the user's own cap (max_requests_per_minute) and what the
     API's 429s said about the shared limit, for every stream of the sync.
 
-    After a 429 that names the limit and its reset, requests are spread evenly over the time the limit took to
-    reset, instead of bursting into it again; no request is sent before the reset.
+    A 429 that names the limit (N requests) and its reset also tells how long the limit's window is: from the first
+    of the N requests it counted to the reset. From then on no request goes before the reset, and no more than N go
+    in any span of that window (plus a second, as resets are whole seconds): a burst of N, then a wait for the window
+    to pass, which is as fast as the limit allows without bursting into it again.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.configured_interval = 0.0
-        self.learned_interval = 0.0
         self.not_before = 0.0
-        self.last_sent: Optional[float] = None
-
-    @property
-    def interval(self) -> float:
-        return max(self.configured_interval, self.learned_interval)
+        self.limit = 0
+        self.window = 0.0
+        # Recent requests, newest last: [when sent, whether a 429 refused it]. A refused request is not one of the
+        # limit's: it neither measures the window nor takes a place in it.
+        self.sent: Deque[List[Any]] = deque(maxlen=MAX_TRACKED_REQUESTS)
 
     def configure(self, requests_per_minute: Any) -> None:
-        self.configured_interval = 60.0 / requests_per_minute if isinstance(requests_per_minute, int) and requests_per_minute > 0 else 0.0
+        valid = isinstance(requests_per_minute, int) and requests_per_minute > 0
+        self.configured_interval = 60.0 / requests_per_minute if valid else 0.0
 
-    def learn(self, reset_at: float, answered_at: float, limit: Optional[int]) -> None:
-        if reset_at - answered_at > RATE_LIMIT_BUDGET_SECONDS:
-            return  # the request fails rather than wait that long; other streams need not wait either
+    def learn(self, reset_at: float, limit: Optional[int]) -> None:
+        """What a 429 said about the newest request sent."""
         with self._lock:
+            refused = self.sent[-1] if self.sent else [time.time(), True]
+            refused[1] = True
+            if reset_at - refused[0] > RATE_LIMIT_BUDGET_SECONDS:
+                return  # that request fails rather than wait so long, and the other streams need not wait either
             self.not_before = max(self.not_before, reset_at)
-            if limit:
-                self.learned_interval = max(self.learned_interval, (reset_at - answered_at + PACE_MARGIN_SECONDS) / limit)
+            if limit and limit < MAX_TRACKED_REQUESTS:
+                # The earliest of the limit's requests bounds where its window began (or the refused request, if
+                # others used the window): measured from there, the window is at least as long as it really is.
+                counted = self._accepted()[-limit:] or [refused[0]]
+                self.limit = limit
+                self.window = max(self.window, reset_at - counted[0] + PACE_MARGIN_SECONDS)
 
     def wait_for_turn(self) -> None:
         """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks)."""
         with self._lock:
             now = time.time()
             turn = self.not_before
-            if self.last_sent is not None:
-                # min(): a clock set back must not make the next turn wait for the old time to come round again.
-                turn = max(turn, min(self.last_sent, now) + self.interval)
-            self.last_sent = max(now, turn)
+            # min(): a clock set back must not make a turn wait for the old time to come round again.
+            if self.sent and self.configured_interval:
+                turn = max(turn, min(self.sent[-1][0], now) + self.configured_interval)
+            accepted = self._accepted()
+            if self.limit and len(accepted) >= self.limit:
+                turn = max(turn, min(accepted[-self.limit], now) + self.window)
+            self.sent.append([max(now, turn), False])
         wait = turn - now
         if wait >= LOGGED_PACE_SECONDS:
-            logger.info(f"Pacing requests to the organization's request limit (one every {self.interval:.1f} s): "
-                        f"waiting {wait:.1f} s, until {utc_time(turn)}.")
+            limit = (f"{self.limit} requests per {self.window:.0f} s" if self.limit
+                     else f"one request every {self.configured_interval:.1f} s")
+            logger.info(f"Pacing requests to the organization's request limit ({limit}): waiting {wait:.1f} s, "
+                        f"until {utc_time(turn)}.")
         if wait > 0:
             time.sleep(wait)
+
+    def _accepted(self) -> List[float]:
+        return [sent_at for sent_at, refused in self.sent if not refused]
 
 
 _ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
@@ -328,7 +348,7 @@ class AnnouncedWait(BackoffStrategy):
         reset_at = rate_limit_reset(response_or_exception)
         if reset_at is not None:
             limit = header_int(response_or_exception, LIMIT_HEADER)
-            organization_pace(self.config).learn(reset_at, now, limit)
+            organization_pace(self.config).learn(reset_at, limit)
             wait: Optional[float] = max(reset_at - now, 0.001)
             cause = (f"the organization's request limit ({limit} requests)" if limit else "the organization's request limit")
             cause = f"HTTP 429 from {cause}, which resets at {utc_time(reset_at)}"

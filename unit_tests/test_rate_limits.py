@@ -3,8 +3,9 @@
 - a 429 carries no retry-after but anthropic-ratelimit-requests-reset (RFC 3339), -limit and -remaining; the
   connector waits until the reset (+1 s, the CDK's margin), for as long as the reset stays within 15 minutes of the
   request's first answer, however many 429s that takes;
-- once a 429 has named the limit and its reset, the rest of the sync is paced to it: no request before the reset,
-  then one request every (reset - answer + 1 s) / limit seconds, for every stream;
+- once a 429 has named the limit and its reset, the rest of the sync is paced to it, for every stream: no request
+  before the reset, then no more than the limit in any span of its window (measured from the first request the limit
+  counted to the reset, plus a second);
 - max_requests_per_minute caps the connector's own pace from the first request;
 - x-should-retry: false fails now with the API's message; true retries a status that would otherwise fail;
 - each wait is logged in one line at info level: what limited the sync, how long it waits and until when;
@@ -22,6 +23,7 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
+from source_claude.components import OrganizationPace
 from unit_tests.builders import api_error, bucket, config, page, read_stream, records_of, report_request, usage_row
 
 NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
@@ -97,15 +99,39 @@ def test_a_reset_beyond_the_budget_ends_the_sync_with_one_sentence_about_the_sha
 
 
 def test_after_a_429_the_rest_of_the_sync_is_paced_to_the_limit_it_named() -> None:
-    """Given a 429 at NOW naming 2 requests and a reset 69 s away, Then after the retry every request waits
-    (69 + 1) / 2 = 35 s for its turn."""
+    """Given a 429 on the first request naming 2 requests and a reset 69 s away, Then the limit's window is 69 s from
+    that request (70 s with the second for whole-second resets): the retry waits for the reset, the next request
+    goes with it, and the one after waits until the window has passed since the retry."""
     windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
     output, sleeps = read_with([rate_limited(reset_in_seconds=69), a_page()], windows=windows)
 
-    # The retry waits for the reset (70 s with the margin); each later window then waits 35 s for its turn.
-    assert sleeps == [70.0, 35.0, 35.0]
+    # The retry: 69 s until the reset and the CDK's second. The third window's request: 70 s after the retry.
+    assert sleeps == [70.0, 70.0]
     assert len(records_of(output)) == 3
+
+
+def test_the_window_is_measured_from_the_first_request_the_limit_counted() -> None:
+    """Given two requests that pass at 0 s and 4 s and a third refused at 6 s by a limit of 2 that resets at 10 s,
+    Then the window is the 10 s from the first (11 s with the second for whole-second resets), not the 4 s left, and
+    no two requests share a span of it with a third: the retry goes at 11 s, the next once the one at 4 s has left
+    the window (15 s), and the one after one window after the retry (22 s)."""
+    with freezegun.freeze_time(NOW) as clock, patch("time.sleep", side_effect=lambda s: clock.tick(timedelta(seconds=s))):
+        pace = OrganizationPace()
+        for at in (0, 4, 6):
+            clock.move_to(NOW + timedelta(seconds=at))
+            pace.wait_for_turn()
+        pace.learn((NOW + timedelta(seconds=10)).timestamp(), limit=2)
+
+        pace.wait_for_turn()  # the retry: not before the reset, nor before a window has passed since the first
+        retried_at = datetime.now(timezone.utc)
+        pace.wait_for_turn()
+        second_at = datetime.now(timezone.utc)
+        pace.wait_for_turn()
+        third_at = datetime.now(timezone.utc)
+
+    assert (retried_at - NOW, second_at - NOW, third_at - NOW) == (
+        timedelta(seconds=11), timedelta(seconds=15), timedelta(seconds=22))
 
 
 def test_max_requests_per_minute_paces_from_the_first_request() -> None:
