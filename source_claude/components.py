@@ -24,12 +24,14 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -762,3 +764,40 @@ def saved_cursor_day(value: Any) -> Optional[datetime]:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class CheckpointEachWindow(Retriever):
+    """Reads a window through the stream's own retriever, then tells the stream's cursor that the window's last bucket
+    was read, whether or not it held rows.
+
+    It exists because the CDK's state is the newest record's cursor value, or the sync's start when a window has no
+    records, so days without usage never left the state and every sync read them all again; the cursor is the CDK's
+    own (no declarative option moves it past an empty window), and the retriever is the one component the CDK hands
+    it to that also knows when a window has been read whole. A window that fails midway is not checkpointed.
+    """
+
+    retriever: Retriever
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
+    last_bucket_read: str
+    # The stream's ConcurrentCursor: the CDK's factory passes it to the stream's retriever.
+    cursor: Any = None
+    name: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._last_bucket_read = InterpolatedString.create(self.last_bucket_read, parameters=parameters)
+        cursor_field = getattr(self.cursor, "cursor_field", None)
+        self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
+
+    def read_records(self, records_schema: Mapping[str, Any],
+                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        yield from self.retriever.read_records(records_schema, stream_slice)
+        if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
+            return
+        last_bucket = self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+        # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
+        # when it closes the window, exactly as it does for the window's real records.
+        self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
+                                   associated_slice=stream_slice))
