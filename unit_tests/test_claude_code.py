@@ -130,6 +130,23 @@ class TestClaudeCodeUsage(TestCase):
         self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-10"})
 
     @HttpMocker()
+    def test_end_dates_day_is_excluded_as_for_the_reports(self, http_mocker: HttpMocker) -> None:
+        """Given end_date 03-09 06:00, When reading from 03-08, Then only 03-08 is asked for: 03-09 has not ended by
+        end_date (any other request fails the read)."""
+        http_mocker.get(claude_code_request("2025-03-08"), page(claude_code_record("2025-03-08")))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-08", end_date="2025-03-09T06:00:00Z")))
+
+        self.assertEqual([r["date"] for r in records], ["2025-03-08"])
+
+    @HttpMocker()
+    def test_a_range_within_one_day_reads_nothing(self, http_mocker: HttpMocker) -> None:
+        """Given start_date 03-09 and end_date 03-09 06:00, Then no day ends in the range and nothing is asked for."""
+        output = read_stream(USAGE, config(start_date="2025-03-09", end_date="2025-03-09T06:00:00Z"))
+
+        self.assertEqual(records_of(output), [])
+
+    @HttpMocker()
     def test_configured_lookback(self, http_mocker: HttpMocker) -> None:
         for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
             http_mocker.get(claude_code_request(day), page())
