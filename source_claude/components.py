@@ -720,12 +720,13 @@ _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """A saved cursor moved to the start of its UTC day, in the cursor's own format; an unreadable one refused in
-    one sentence.
+    """A saved cursor moved to the start of its UTC day, in the cursor's own format, and no later than the newest
+    bucket a sync can read; an unreadable one refused in one sentence.
 
     It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse) and reports an
-    unparseable cursor as an internal error with a traceback; no declarative component normalizes or checks state.
+    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse), reports an
+    unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
+    in the future; no declarative component normalizes or checks state.
     """
 
     config: Config
@@ -733,17 +734,28 @@ class CursorAtBucketStart(StateMigration):
     cursor_field: str
     # The cursor's format in state: "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
     cursor_format: str
+    # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
+    # past it is read as it, with a warning, so the stream goes on from the lookback before it.
+    newest_bucket: Optional[str] = None
     declarative_stream: Any = None
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters) if self.newest_bucket else None
+
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        # The CDK's own concurrent state format ("state_type") is written by the CDK and already on boundaries.
-        return self.cursor_field in stream_state and "state_type" not in stream_state
+        return self.cursor_field in stream_state or "state_type" in stream_state
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        value = stream_state[self.cursor_field]
+        stream = getattr(self.declarative_stream, "name", None) or "this stream"
+        if "state_type" in stream_state:
+            # The CDK's concurrent format, which this connector does not write: read it as the cursor it stands for
+            # (what the CDK would save from it), else the CDK saves its first slice's start, however old.
+            value = date_ranges_cursor(stream_state)
+            stream_state = {}
+        else:
+            value = stream_state[self.cursor_field]
         day = saved_cursor_day(value)
         if day is None:
-            stream = getattr(self.declarative_stream, "name", None) or "this stream"
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
             raise AirbyteTracedException(
                 message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
@@ -751,7 +763,25 @@ class CursorAtBucketStart(StateMigration):
                          "start_date."),
                 failure_type=FailureType.config_error,
             )
+        newest = saved_cursor_day(self._newest_bucket.eval(self.config)) if self._newest_bucket else None
+        if newest is not None and day > newest:
+            logger.warning(
+                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is in the future: this sync "
+                f"reads it as {newest.strftime(self.cursor_format)}, the newest day there is to read, and the lookback "
+                "before it. If days before that are missing, reset the stream to read them again."
+            )
+            day = newest
         return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
+
+
+def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
+    """The cursor a state in the CDK's date-range format stands for: the newest value of its first slice (the CDK's
+    rule); the offending value, if its slices are not readable."""
+    slices = stream_state.get("slices")
+    if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
+        return slices
+    first = min(slices, key=lambda date_range: str(date_range.get("start")))
+    return first.get("most_recent_cursor_value") or first.get("end")
 
 
 def saved_cursor_day(value: Any) -> Optional[datetime]:

@@ -8,10 +8,14 @@ import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
+    AirbyteStateBlob,
     AirbyteStateMessage,
+    AirbyteStateType,
+    AirbyteStreamState,
     ConfiguredAirbyteCatalog,
     FailureType,
     Status,
+    StreamDescriptor,
     TraceType,
     Type,
 )
@@ -50,10 +54,20 @@ class SourceClaude(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         try:
-            validate_state(state or [])
+            state = stream_states(state or [])
+            validate_state(state)
         except ConfigError as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
         super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config, state=state, **kwargs)
+
+    @classmethod
+    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+        """The saved state file, also in its legacy form: one object of stream name -> stream state (the CDK's own
+        reader refuses it with a schema error that names neither the file nor the fix)."""
+        saved = cls._read_json_file(state_path) if state_path else None
+        if isinstance(saved, dict):
+            return [AirbyteStateMessage(type=AirbyteStateType.LEGACY, data=saved)] if saved else []
+        return super().read_state(state_path)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Reads the report over the last whole day only, after making sure api_url answers at all.
@@ -101,6 +115,31 @@ class SourceClaude(YamlDeclarativeSource):
             if not stream_errors:
                 raise
             raise incomplete_sync(stream_errors, failure) from None
+
+
+def stream_states(state_messages: List[AirbyteStateMessage]) -> List[AirbyteStateMessage]:
+    """The saved state as the per-stream messages the CDK reads.
+
+    GLOBAL and LEGACY states, which this connector never writes, are split into their streams' states: the CDK fails
+    on a GLOBAL one that has a shared state (with a traceback, no message) and ignores a LEGACY one.
+    """
+    streams: List[AirbyteStreamState] = []
+    for message in state_messages:
+        if message.type == AirbyteStateType.GLOBAL and message.global_ is not None:
+            streams += message.global_.stream_states or []
+        elif message.stream is not None:
+            streams.append(message.stream)
+        elif message.data is not None:
+            for name, stream_state in message.data.items():
+                if not isinstance(stream_state, Mapping):
+                    raise ConfigError(
+                        f"The saved state gives {name} the state {stream_state!r}, which is not an object like "
+                        '{"starting_at": "2025-01-31T00:00:00Z"}: reset this stream (or drop it from the state) to '
+                        "read it again from start_date."
+                    )
+                streams.append(AirbyteStreamState(stream_descriptor=StreamDescriptor(name=name),
+                                                  stream_state=AirbyteStateBlob(stream_state)))
+    return [AirbyteStateMessage(type=AirbyteStateType.STREAM, stream=stream) for stream in streams]
 
 
 def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException) -> AirbyteTracedException:

@@ -147,6 +147,17 @@ class TestClaudeCodeUsage(TestCase):
         self.assertEqual(records_of(output), [])
 
     @HttpMocker()
+    def test_a_saved_date_with_a_time_is_read_as_its_day(self, http_mocker: HttpMocker) -> None:
+        """Given a hand-edited state 03-09 05:00, Then the sync starts at 03-09 minus the lookback, asking for whole
+        days (starting_at=YYYY-MM-DD), and saves a plain date."""
+        for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
+            http_mocker.get(claude_code_request(day), page())
+
+        output = read_stream(USAGE, config(claude_code_lookback_window_days=1), state={"date": "2025-03-09T05:00:00Z"})
+
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-10"})
+
+    @HttpMocker()
     def test_configured_lookback(self, http_mocker: HttpMocker) -> None:
         for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
             http_mocker.get(claude_code_request(day), page())
