@@ -4,6 +4,7 @@
   or without records: a daily incremental sync is a handful of requests however long the organization has been quiet.
 - Every shape of saved state resumes from its cursor (moved to the start of its day) or is refused in one sentence
   (config_error, no traceback, no request); a cursor in the future is read as the newest day, with a warning.
+- A stream read in full refresh reads the whole range, whatever state comes with it.
 """
 
 from datetime import date, datetime, timedelta, timezone
@@ -119,3 +120,20 @@ def test_a_state_in_the_future_is_read_as_the_newest_day_with_a_warning(stream, 
     assert run.records(stream)  # the lookback before the newest day is read again
     assert saved(run) == {stream: {cursor: newest(utc_today())}}
 
+
+def test_full_refresh_reads_the_whole_range_whatever_state_it_is_given(api, config, organization) -> None:
+    """Given a saved state of the reports and Claude Code, when the catalog reads them in full refresh, then every
+    record from start_date is read, as without the state."""
+    recent = f"{organization.last_day - timedelta(days=5)}T00:00:00Z"
+    state = [stream_state(name, {"starting_at": recent}) for name in REPORTS] + [
+        stream_state("claude_code_usage", {"date": recent[:10]})]
+    catalog = configured_catalog(*REPORTS, "claude_code_usage", sync_mode="full_refresh")
+
+    with_state = run_connector("read", config, catalog, state)
+    without_state = run_connector("read", config, catalog)
+
+    assert with_state.exit_code == without_state.exit_code == 0, with_state.errors() + without_state.errors()
+    for stream in (*REPORTS, "claude_code_usage"):
+        assert with_state.records(stream) == without_state.records(stream), stream
+    assert {record["starting_at"][:10] for record in with_state.records("cost_report")} == {
+        day.isoformat() for day in organization.day_range()}

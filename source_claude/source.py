@@ -16,6 +16,7 @@ from airbyte_cdk.models import (
     FailureType,
     Status,
     StreamDescriptor,
+    SyncMode,
     TraceType,
     Type,
 )
@@ -54,7 +55,7 @@ class SourceClaude(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         try:
-            state = stream_states(state or [])
+            state = incremental_stream_states(state or [], catalog)
             validate_state(state)
         except ConfigError as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
@@ -117,12 +118,16 @@ class SourceClaude(YamlDeclarativeSource):
             raise incomplete_sync(stream_errors, failure) from None
 
 
-def stream_states(state_messages: List[AirbyteStateMessage]) -> List[AirbyteStateMessage]:
-    """The saved state as the per-stream messages the CDK reads.
+def incremental_stream_states(state_messages: List[AirbyteStateMessage],
+                              catalog: Optional[ConfiguredAirbyteCatalog]) -> List[AirbyteStateMessage]:
+    """The saved state as the per-stream messages the CDK reads, for the streams the catalog reads incrementally.
 
     GLOBAL and LEGACY states, which this connector never writes, are split into their streams' states: the CDK fails
-    on a GLOBAL one that has a shared state (with a traceback, no message) and ignores a LEGACY one.
+    on a GLOBAL one that has a shared state (with a traceback, no message) and ignores a LEGACY one. A stream read in
+    full refresh starts from nothing, as full refresh means: the CDK would resume it from its saved cursor.
     """
+    full_refresh = {configured.stream.name for configured in (catalog.streams if catalog else [])
+                    if configured.sync_mode == SyncMode.full_refresh}
     streams: List[AirbyteStreamState] = []
     for message in state_messages:
         if message.type == AirbyteStateType.GLOBAL and message.global_ is not None:
@@ -139,7 +144,8 @@ def stream_states(state_messages: List[AirbyteStateMessage]) -> List[AirbyteStat
                     )
                 streams.append(AirbyteStreamState(stream_descriptor=StreamDescriptor(name=name),
                                                   stream_state=AirbyteStateBlob(stream_state)))
-    return [AirbyteStateMessage(type=AirbyteStateType.STREAM, stream=stream) for stream in streams]
+    return [AirbyteStateMessage(type=AirbyteStateType.STREAM, stream=stream)
+            for stream in streams if stream.stream_descriptor.name not in full_refresh]
 
 
 def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException) -> AirbyteTracedException:
