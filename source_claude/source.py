@@ -80,12 +80,16 @@ class SourceClaude(YamlDeclarativeSource):
         unreachable = unreachable_api_url(self._config.get("api_url") or DEFAULT_API_URL)
         if unreachable:
             return AirbyteConnectionStatus(status=Status.FAILED, message=unreachable)
-        probe = SourceClaude(config=last_day_probe_config(self._config, datetime.now(timezone.utc)))
+        now = datetime.now(timezone.utc)
+        probe = SourceClaude(config=last_day_probe_config(self._config, now))
         streams = {stream.name: stream for stream in probe.streams(config=probe._config)}
         availability = streams[CHECKED_STREAM].check_availability()
-        if availability.is_available:
-            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
-        return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
+        if not availability.is_available:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
+        waiting = nothing_to_read_yet(self._config, now)
+        if waiting:
+            logger.warning(waiting)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=waiting)
 
     def read(
         self,
@@ -179,9 +183,23 @@ def unreachable_api_url(api_url: str) -> Optional[str]:
 
 
 def last_day_probe_config(config: Mapping[str, Any], now: datetime) -> Mapping[str, Any]:
-    """The config narrowed to the last whole UTC day inside the configured range (never before start_date)."""
+    """The config narrowed to the last whole UTC day of the configured range.
+
+    While the range holds no whole day yet (start_date is today), that is the day before start_date: the request
+    still tests the key, and check delivers nothing it reads.
+    """
     configured_end = parse_config_datetime(config.get("end_date"), "end_date")
     end = min(configured_end, now) if configured_end else now
-    start = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
     last_day = end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    return {**config, "start_date": max(start, last_day).strftime(RFC3339), "end_date": end.strftime(RFC3339)}
+    return {**config, "start_date": last_day.strftime(RFC3339), "end_date": end.strftime(RFC3339)}
+
+
+def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
+    """What a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended; else None."""
+    first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
+    first_day_end = first_day + timedelta(days=1)
+    if first_day_end <= now:
+        return None
+    return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
+            f"{first_day:%Y-%m-%d}, ends at {first_day_end.strftime(RFC3339)}, and until then a sync reads no usage or "
+            "cost (the Claude Code streams read today as far as the API has it).")
