@@ -12,7 +12,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
+from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Set, Union
 from urllib.parse import urlsplit
 
 import orjson
@@ -94,7 +94,8 @@ class AdminApiErrorHandler(ErrorHandler):
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
       sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
-    - a stream the key may not read is said to be skipped once, as a warning (IGNORE filters log at info level).
+    - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
+      (IGNORE filters log at info level).
     """
 
     config: Config
@@ -104,7 +105,7 @@ class AdminApiErrorHandler(ErrorHandler):
     exact_decimals: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._warned_skip = False
+        self._skips_said: Set[str] = set()
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
         self._retries: Dict[str, List[float]] = {}
@@ -130,9 +131,10 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None:
             resolution = obey_should_retry(response, resolution)
-        if resolution.response_action == ResponseAction.IGNORE and not self._warned_skip:
-            self._warned_skip = True
-            logger.warning(resolution.error_message)
+        skip = resolution.error_message or ""
+        if resolution.response_action == ResponseAction.IGNORE and skip not in self._skips_said:
+            self._skips_said.add(skip)
+            logger.warning(skip)
         if isinstance(response_or_exception, requests.RequestException) and resolution.response_action == ResponseAction.RETRY:
             # No HTTP answer at all: say so in one sentence instead of urllib3's repr of the connection pool.
             request = response_or_exception.request
