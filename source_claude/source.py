@@ -1,7 +1,7 @@
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Collection, Dict, Iterator, List, Mapping, Optional
 
 import requests
 
@@ -99,7 +99,7 @@ class SourceClaude(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         """The CDK's read, refusing a catalog that names streams this source lacks, and ending a failed sync
-        with one paragraph that says what failed and that the next sync resumes, instead of the CDK's summary
+        with one paragraph that says what failed and what the next sync does, instead of the CDK's summary
         of exception reprs. (The CDK reads nothing and exits 0 for an unknown stream.)"""
         known = [stream["name"] for stream in self.resolved_manifest["streams"]]
         unknown = sorted({configured.stream.name for configured in catalog.streams} - set(known))
@@ -119,7 +119,9 @@ class SourceClaude(YamlDeclarativeSource):
         except AirbyteTracedException as failure:
             if not stream_errors:
                 raise
-            raise incomplete_sync(stream_errors, failure) from None
+            full_refresh = {configured.stream.name for configured in catalog.streams
+                            if configured.sync_mode == SyncMode.full_refresh}
+            raise incomplete_sync(stream_errors, failure, full_refresh) from None
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],
@@ -152,7 +154,13 @@ def incremental_stream_states(state_messages: List[AirbyteStateMessage],
             for stream in streams if stream.stream_descriptor.name not in full_refresh]
 
 
-def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException) -> AirbyteTracedException:
+def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException,
+                    full_refresh: Collection[str] = frozenset()) -> AirbyteTracedException:
+    """The failed sync's last message: what failed, and what the next sync does about it (an incremental stream
+    resumes from its saved state; one read in full refresh is read again in full)."""
+    failed = [stream for stream in stream_errors if stream != "source"]
+    read_again = [stream for stream in failed if stream in full_refresh]
+    resumed = not failed or len(read_again) < len(failed)
     reasons = " ".join(f"{stream}: {user_message(error.message)}" for stream, error in stream_errors.items())
     failure_types = {error.failure_type for error in stream_errors.values()}
     failure_type = (
@@ -160,9 +168,16 @@ def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedExce
         else FailureType.transient_error if failure_types == {FailureType.transient_error}
         else FailureType.system_error
     )
+    if read_again and not resumed:
+        next_sync = f"Once the cause is fixed, the next sync reads {', '.join(read_again)} again in full."
+    elif read_again:
+        next_sync = ("Every record up to each incremental stream's last saved state was delivered; once the cause is "
+                     f"fixed, the next sync resumes those from there and reads {', '.join(read_again)} again in full.")
+    else:
+        next_sync = ("Every record up to each stream's last saved state was delivered; once the cause is fixed, the "
+                     "next sync resumes from there.")
     return AirbyteTracedException(
-        message=(f"The sync stopped before reading everything. {reasons} Every record up to each stream's last "
-                 "saved state was delivered; once the cause is fixed, the next sync resumes from there."),
+        message=f"The sync stopped before reading everything. {reasons} {next_sync}",
         internal_message=failure.internal_message or failure.message,
         failure_type=failure_type,
     )
