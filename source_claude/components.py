@@ -742,7 +742,8 @@ class CursorAtBucketStart(StateMigration):
     declarative_stream: Any = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters) if self.newest_bucket else None
+        self._newest_bucket = (InterpolatedString.create(self.newest_bucket, parameters=parameters)
+                               if self.newest_bucket else None)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
         return self.cursor_field in stream_state or "state_type" in stream_state
@@ -768,17 +769,17 @@ class CursorAtBucketStart(StateMigration):
         newest = saved_cursor_day(self._newest_bucket.eval(self.config)) if self._newest_bucket else None
         if newest is not None and day > newest:
             logger.warning(
-                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is in the future: this sync "
-                f"reads it as {newest.strftime(self.cursor_format)}, the newest day there is to read, and the lookback "
-                "before it. If days before that are missing, reset the stream to read them again."
+                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest day there "
+                f"is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback before "
+                "it. If days before that are missing from the destination, reset the stream to read them again."
             )
             day = newest
         return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
-    """The cursor a state in the CDK's date-range format stands for: the newest value of its first slice (the CDK's
-    rule); the offending value, if its slices are not readable."""
+    """The cursor a state in the CDK's date-range format stands for, as the CDK resumes from it: its first slice's
+    newest cursor value, else that slice's end; the offending value, if its slices are not readable."""
     slices = stream_state.get("slices")
     if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
         return slices
@@ -800,13 +801,14 @@ def saved_cursor_day(value: Any) -> Optional[datetime]:
 
 @dataclass
 class CheckpointEachWindow(Retriever):
-    """Reads a window through the stream's own retriever, then tells the stream's cursor that the window's last bucket
-    was read, whether or not it held rows.
+    """Checkpoints every window read whole, with or without rows, so that days without usage are not read again by
+    every sync.
 
-    It exists because the CDK's state is the newest record's cursor value, or the sync's start when a window has no
-    records, so days without usage never left the state and every sync read them all again; the cursor is the CDK's
-    own (no declarative option moves it past an empty window), and the retriever is the one component the CDK hands
-    it to that also knows when a window has been read whole. A window that fails midway is not checkpointed.
+    The CDK's state is the newest record's cursor value, or the sync's start when a window has no records, and no
+    declarative option moves it past an empty window. This wrapper reads the window through the stream's own
+    retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
+    when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
+    midway is not checkpointed.
     """
 
     retriever: Retriever
