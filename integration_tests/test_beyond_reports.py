@@ -2,8 +2,8 @@
 
 Every id in the usage report must resolve in the dimension tables (archived workspaces included), the Claude Code
 streams must hold exactly the stand-in's records and model costs from one request per day whichever of them are
-selected (a truncated page is fetched again), and a stream the key cannot read is skipped with a warning while the
-others complete.
+selected (a truncated page is fetched again), and a stream the key cannot read (or a workspace whose members are
+refused) is skipped with a warning while the others complete.
 """
 
 from collections import Counter
@@ -134,3 +134,23 @@ def test_a_stream_the_key_cannot_read_is_skipped_and_the_others_complete(organiz
     assert run.records("claude_code_usage") == run.records("invites") == []
     assert run.records("messages_usage") and run.records("users")
     assert len(expected_usage(organization, organization.day_range())) == len(run.records("messages_usage"))
+
+
+def test_a_workspace_whose_members_are_refused_does_not_fail_the_sync(organization, config) -> None:
+    """Given a stand-in that answers 400 for archived workspaces' members, when the dimension tables are read, then
+    the sync succeeds with every other workspace's members and a warning naming each archived workspace."""
+    with FakeAdminApi(organization, refuse_archived_members=True) as api:
+        run = run_connector("read", {**config, "api_url": api.url},
+                            configured_catalog(*DIRECTORY, sync_mode="full_refresh"))
+        directory = api.directory
+
+    assert run.exit_code == 0, run.errors()
+    archived = directory.archived_workspace_ids()
+    assert archived
+    assert {(m["workspace_id"], m["user_id"]) for m in run.records("workspace_members")} == {
+        (m["workspace_id"], m["user_id"]) for workspace_id, members in directory.members.items()
+        if workspace_id not in archived for m in members}
+    warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
+    for workspace_id in archived:
+        assert any(w.startswith(f"Skipping the members of workspace {workspace_id}:") for w in warnings), warnings
+    assert run.records("users") and run.records("workspaces")

@@ -4,7 +4,7 @@ Every emitted record is checked against sums of the stand-in's atomic rows (inte
 which shares no code with the connector's extractor or with the stand-in's report aggregation.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
@@ -48,6 +48,22 @@ def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:
     [probe] = api.api_requests()
     assert probe.path == USAGE_PATH
     assert probe.query["starting_at"] == [day_start(today - timedelta(days=1))]
+
+
+def test_check_on_day_one_tests_the_key_and_says_there_is_nothing_to_read_yet(api, config) -> None:
+    """Given start_date today, no whole UTC day can be read yet: check still asks for yesterday, so a revoked key
+    fails, and a working one succeeds saying when the first day can be read."""
+    today = datetime.now(timezone.utc).date()
+    day_one = {**config, "start_date": today.isoformat()}
+
+    works = run_connector("check", day_one)
+    revoked = run_connector("check", {**day_one, "admin_api_key": "sk-ant-admin01-revoked"})
+
+    assert (works.exit_code, works.connection_status()["status"]) == (0, "SUCCEEDED")
+    assert "there is nothing to read yet" in works.connection_status()["message"]
+    assert [probe.query["starting_at"] for probe in api.api_requests()] == [[day_start(today - timedelta(days=1))]] * 2
+    assert revoked.connection_status()["status"] == "FAILED"
+    assert revoked.connection_status()["message"].startswith("Anthropic rejected the Admin API key (HTTP 401")
 
 
 def test_check_fails_in_one_sentence_for_a_key_the_api_rejects(api, config) -> None:

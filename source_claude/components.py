@@ -13,7 +13,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Deque, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
+from typing import Any, Deque, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Set, Union
 from urllib.parse import urlsplit
 
 import orjson
@@ -25,12 +25,14 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -93,7 +95,8 @@ class AdminApiErrorHandler(ErrorHandler):
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
       sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
-    - a stream the key may not read is said to be skipped once, as a warning (IGNORE filters log at info level).
+    - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
+      (IGNORE filters log at info level).
     """
 
     config: Config
@@ -103,7 +106,7 @@ class AdminApiErrorHandler(ErrorHandler):
     exact_decimals: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._warned_skip = False
+        self._skips_said: Set[str] = set()
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
         self._retries: Dict[str, List[float]] = {}
@@ -129,9 +132,10 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None:
             resolution = obey_should_retry(response, resolution)
-        if resolution.response_action == ResponseAction.IGNORE and not self._warned_skip:
-            self._warned_skip = True
-            logger.warning(resolution.error_message)
+        skip = resolution.error_message or ""
+        if resolution.response_action == ResponseAction.IGNORE and skip not in self._skips_said:
+            self._skips_said.add(skip)
+            logger.warning(skip)
         if isinstance(response_or_exception, requests.RequestException) and resolution.response_action == ResponseAction.RETRY:
             # No HTTP answer at all: say so in one sentence instead of urllib3's repr of the connection pool.
             request = response_or_exception.request
@@ -738,12 +742,13 @@ _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """A saved cursor moved to the start of its UTC day, in the cursor's own format; an unreadable one refused in
-    one sentence.
+    """A saved cursor moved to the start of its UTC day, in the cursor's own format, and no later than the newest
+    bucket a sync can read; an unreadable one refused in one sentence.
 
     It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse) and reports an
-    unparseable cursor as an internal error with a traceback; no declarative component normalizes or checks state.
+    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse), reports an
+    unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
+    in the future; no declarative component normalizes or checks state.
     """
 
     config: Config
@@ -751,17 +756,29 @@ class CursorAtBucketStart(StateMigration):
     cursor_field: str
     # The cursor's format in state: "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
     cursor_format: str
+    # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
+    # past it is read as it, with a warning, so the stream goes on from the lookback before it.
+    newest_bucket: Optional[str] = None
     declarative_stream: Any = None
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._newest_bucket = (InterpolatedString.create(self.newest_bucket, parameters=parameters)
+                               if self.newest_bucket else None)
+
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        # The CDK's own concurrent state format ("state_type") is written by the CDK and already on boundaries.
-        return self.cursor_field in stream_state and "state_type" not in stream_state
+        return self.cursor_field in stream_state or "state_type" in stream_state
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        value = stream_state[self.cursor_field]
+        stream = getattr(self.declarative_stream, "name", None) or "this stream"
+        if "state_type" in stream_state:
+            # The CDK's concurrent format, which this connector does not write: read it as the cursor it stands for
+            # (what the CDK would save from it), else the CDK saves its first slice's start, however old.
+            value = date_ranges_cursor(stream_state)
+            stream_state = {}
+        else:
+            value = stream_state[self.cursor_field]
         day = saved_cursor_day(value)
         if day is None:
-            stream = getattr(self.declarative_stream, "name", None) or "this stream"
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
             raise AirbyteTracedException(
                 message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
@@ -769,7 +786,25 @@ class CursorAtBucketStart(StateMigration):
                          "start_date."),
                 failure_type=FailureType.config_error,
             )
+        newest = saved_cursor_day(self._newest_bucket.eval(self.config)) if self._newest_bucket else None
+        if newest is not None and day > newest:
+            logger.warning(
+                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest day there "
+                f"is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback before "
+                "it. If days before that are missing from the destination, reset the stream to read them again."
+            )
+            day = newest
         return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
+
+
+def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
+    """The cursor a state in the CDK's date-range format stands for, as the CDK resumes from it: its first slice's
+    newest cursor value, else that slice's end; the offending value, if its slices are not readable."""
+    slices = stream_state.get("slices")
+    if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
+        return slices
+    first = min(slices, key=lambda date_range: str(date_range.get("start")))
+    return first.get("most_recent_cursor_value") or first.get("end")
 
 
 def saved_cursor_day(value: Any) -> Optional[datetime]:
@@ -782,3 +817,41 @@ def saved_cursor_day(value: Any) -> Optional[datetime]:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class CheckpointEachWindow(Retriever):
+    """Checkpoints every window read whole, with or without rows, so that days without usage are not read again by
+    every sync.
+
+    The CDK's state is the newest record's cursor value, or the sync's start when a window has no records, and no
+    declarative option moves it past an empty window. This wrapper reads the window through the stream's own
+    retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
+    when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
+    midway is not checkpointed.
+    """
+
+    retriever: Retriever
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
+    last_bucket_read: str
+    # The stream's ConcurrentCursor: the CDK's factory passes it to the stream's retriever.
+    cursor: Any = None
+    name: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._last_bucket_read = InterpolatedString.create(self.last_bucket_read, parameters=parameters)
+        cursor_field = getattr(self.cursor, "cursor_field", None)
+        self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
+
+    def read_records(self, records_schema: Mapping[str, Any],
+                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        yield from self.retriever.read_records(records_schema, stream_slice)
+        if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
+            return
+        last_bucket = self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+        # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
+        # when it closes the window, exactly as it does for the window's real records.
+        self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
+                                   associated_slice=stream_slice))

@@ -52,6 +52,11 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
             f"end_date {config['end_date']} is not after start_date {config['start_date']}: "
             "set end_date later than start_date, or leave it empty to read up to now."
         )
+    if end is not None and end < first_day + timedelta(days=1):
+        raise ConfigError(
+            f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
+            f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later."
+        )
     _validate_lookback(config.get("lookback_window_days"), "lookback_window_days", "3")
     _validate_lookback(config.get("claude_code_lookback_window_days"), "claude_code_lookback_window_days", "4")
     _validate_requests_per_minute(config.get("max_requests_per_minute"))

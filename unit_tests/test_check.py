@@ -1,4 +1,5 @@
-"""check: one request over the last whole day, inside the configured range; errors in one sentence."""
+"""check: one request over the last whole day of the configured range (or before it, while the range holds no whole
+day yet); errors in one sentence."""
 
 import logging
 from datetime import datetime, timezone
@@ -60,6 +61,29 @@ class TestCheck(TestCase):
         self.assertEqual(status.status, Status.FAILED)
         self.assertIn("Regular API keys (sk-ant-api...) cannot", status.message)
 
+    @HttpMocker()
+    def test_on_day_one_tests_the_key_on_the_last_whole_day_and_says_nothing_is_read_yet(self, http_mocker) -> None:
+        """Given start_date today (no whole UTC day to read yet), Then check still asks for yesterday, so the key is
+        tested, and succeeds saying when the first day can be read."""
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        page(bucket("2025-03-09")))
+
+        status = run_check(config(start_date="2025-03-10"))
+
+        self.assertEqual(status.status, Status.SUCCEEDED)
+        self.assertIn("nothing to read yet: the first whole UTC day from start_date, 2025-03-10, ends at "
+                      "2025-03-11T00:00:00Z", status.message)
+
+    @HttpMocker()
+    def test_on_day_one_a_rejected_key_fails(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        api_error(401, "authentication_error", "invalid x-api-key"))
+
+        status = run_check(config(start_date="2025-03-10"))
+
+        self.assertEqual(status.status, Status.FAILED)
+        self.assertTrue(status.message.startswith("Anthropic rejected the Admin API key (HTTP 401"), status.message)
+
     def test_an_unreachable_api_url_fails_before_any_report_request(self) -> None:
         user_config = config(api_url="https://nowhere.invalid")
         with patch("source_claude.source.unreachable_api_url", return_value="Could not connect") as probe:
@@ -69,11 +93,11 @@ class TestCheck(TestCase):
         self.assertEqual((status.status, status.message), (Status.FAILED, "Could not connect"))
 
 
-def test_probe_window_stays_inside_the_configured_range() -> None:
+def test_probe_window_is_the_last_whole_day_of_the_range() -> None:
     now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
     assert last_day_probe_config(config(start_date="2024-01-01"), now) == {
         **config(), "start_date": "2025-03-09T00:00:00Z", "end_date": "2025-03-10T12:00:00Z"}
-    # start_date later than yesterday: the probe does not reach before it.
-    assert last_day_probe_config(config(start_date="2025-03-10"), now)["start_date"] == "2025-03-10T00:00:00Z"
+    # start_date today leaves no whole day to read: the probe asks for yesterday all the same, to test the key.
+    assert last_day_probe_config(config(start_date="2025-03-10"), now)["start_date"] == "2025-03-09T00:00:00Z"
     # an end_date in the past: the last day before it.
     assert last_day_probe_config(config(end_date="2025-02-01"), now)["start_date"] == "2025-01-31T00:00:00Z"

@@ -6,7 +6,8 @@ What the manifest promises for these streams:
 - claude_code_usage: one flat record per actor, day, terminal and remote flag; every tool in tool_actions, known or
   new, becomes <tool>_accepted and <tool>_rejected; `date` is YYYY-MM-DD whichever form the API sends;
 - claude_code_model_usage: one record per model of each of those, with the exact USD of the estimated cost in cents;
-- incremental on the day, re-reading claude_code_lookback_window_days (default 4) before the state;
+- incremental on the day, re-reading claude_code_lookback_window_days (default 4) before the state, which is the last
+  day read (today), with or without records;
 - a key or organization that cannot read the report (403, 404) skips these streams with a warning, the sync goes on.
 """
 
@@ -112,7 +113,49 @@ class TestClaudeCodeUsage(TestCase):
 
         output = read_stream(USAGE, config(), state={"date": "2025-03-09"})
 
-        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-09"})
+        # Today is the last day read; the next sync reads it again, whatever the lookback, as it reads the state's day.
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-10"})
+
+    @HttpMocker()
+    def test_state_moves_past_days_without_usage(self, http_mocker: HttpMocker) -> None:
+        """Given an organization that never used Claude Code and state 03-01, When reading, Then the state is the
+        last day read (today), not 03-01, so the next sync re-reads a few days instead of every day since."""
+        for day in range(25, 29):
+            http_mocker.get(claude_code_request(f"2025-02-{day}"), page())
+        for day in range(1, 11):
+            http_mocker.get(claude_code_request(f"2025-03-{day:02d}"), page())
+
+        output = read_stream(USAGE, config(), state={"date": "2025-03-01"})
+
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-10"})
+
+    @HttpMocker()
+    def test_end_dates_day_is_excluded_as_for_the_reports(self, http_mocker: HttpMocker) -> None:
+        """Given end_date 03-09 06:00, When reading from 03-08, Then only 03-08 is asked for: 03-09 has not ended by
+        end_date (any other request fails the read)."""
+        http_mocker.get(claude_code_request("2025-03-08"), page(claude_code_record("2025-03-08")))
+
+        records = records_of(read_stream(USAGE, config(start_date="2025-03-08", end_date="2025-03-09T06:00:00Z")))
+
+        self.assertEqual([r["date"] for r in records], ["2025-03-08"])
+
+    @HttpMocker()
+    def test_a_range_within_one_day_reads_nothing(self, http_mocker: HttpMocker) -> None:
+        """Given start_date 03-09 and end_date 03-09 06:00, Then no day ends in the range and nothing is asked for."""
+        output = read_stream(USAGE, config(start_date="2025-03-09", end_date="2025-03-09T06:00:00Z"))
+
+        self.assertEqual(records_of(output), [])
+
+    @HttpMocker()
+    def test_a_saved_date_with_a_time_is_read_as_its_day(self, http_mocker: HttpMocker) -> None:
+        """Given a hand-edited state 03-09 05:00, Then the sync starts at 03-09 minus the lookback, asking for whole
+        days (starting_at=YYYY-MM-DD), and saves a plain date."""
+        for day in ("2025-03-08", "2025-03-09", "2025-03-10"):
+            http_mocker.get(claude_code_request(day), page())
+
+        output = read_stream(USAGE, config(claude_code_lookback_window_days=1), state={"date": "2025-03-09T05:00:00Z"})
+
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"date": "2025-03-10"})
 
     @HttpMocker()
     def test_configured_lookback(self, http_mocker: HttpMocker) -> None:

@@ -28,6 +28,9 @@ NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
                                                       "first midnight UTC at or after it (2025-03-11T00:00:00Z)"),
         ({"end_date": "2024-12-31"}, "end_date 2024-12-31 is not after start_date 2025-01-01"),
         ({"end_date": "2025-01-01"}, "end_date 2025-01-01 is not after start_date"),
+        ({"end_date": "2025-01-01T06:00:00Z"}, "end_date 2025-01-01T06:00:00Z leaves no whole UTC day after "
+                                               "start_date 2025-01-01, so there would be nothing to read: set "
+                                               "end_date to 2025-01-02 or later"),
         ({"end_date": "01/02/2025"}, "end_date '01/02/2025' is not a date"),
         ({"lookback_window_days": 32}, "lookback_window_days must be a whole number of days from 0 to 31, not 32"),
         ({"lookback_window_days": -1}, "not -1"),
@@ -56,6 +59,7 @@ def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
         {"start_date": "2025-03-10"},  # today: a valid start, today's bucket is read once it ends
         {"start_date": "2025-03-09T20:00:00-02:00"},
         {"start_date": "2024-06-01T00:00:00.123Z", "end_date": "2024-07-01"},
+        {"end_date": "2025-01-02"},  # one whole day
         {"end_date": "2099-01-01"},  # a future end is read as now
         {"lookback_window_days": 0},
         {"lookback_window_days": 31},

@@ -82,7 +82,8 @@ class TestCostReport(TestCase):
         output = read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-07T00:00:00Z"})
 
         self.assertEqual([r["amount"] for r in records_of(output)], ["1", "2"])
-        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"starting_at": "2025-03-08T00:00:00Z"})
+        # The window's last bucket, 03-09, was read too, though it held no cost.
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"starting_at": "2025-03-09T00:00:00Z"})
 
 
 class TestAmountUsdOnTheWire(TestCase):

@@ -4,7 +4,8 @@ What the manifest promises for these streams:
 - full refresh; lists ask for limit=1000 and page by id (after_id = the previous page's last_id) until has_more
   is false, never by offset;
 - workspaces include archived ones, so every workspace_id in the reports resolves;
-- workspace_members reads each workspace's members, keyed by workspace_id and user_id;
+- workspace_members reads each workspace's members, keyed by workspace_id and user_id; a workspace whose members
+  the API refuses (HTTP 400, as for archived workspaces) is skipped with a warning naming it;
 - api_keys carries created_by_id, principal_id and principal_type beside the nested objects, for joins;
 - a key that cannot read a stream (403 or 404) skips it with a warning; the sync goes on.
 """
@@ -64,6 +65,27 @@ class TestLists(TestCase):
 
         self.assertEqual(sorted((r["workspace_id"], r["user_id"]) for r in records),
                          [("wrkspc_a", "user_1"), ("wrkspc_a", "user_2"), ("wrkspc_b", "user_2")])
+
+    @HttpMocker()
+    def test_a_workspace_whose_members_are_refused_is_skipped_with_a_warning_naming_it(self, http_mocker) -> None:
+        """Given two archived workspaces whose members the API refuses (HTTP 400, as it does for service accounts of
+        archived workspaces), Then each is named in a warning and the other workspaces' members are read."""
+        http_mocker.get(list_request("/v1/organizations/workspaces", include_archived="true"),
+                        list_page(workspace("wrkspc_a"), workspace("wrkspc_old", "2025-01-01T00:00:00Z"),
+                                  workspace("wrkspc_older", "2024-01-01T00:00:00Z")))
+        http_mocker.get(list_request("/v1/organizations/workspaces/wrkspc_a/members"),
+                        list_page({"user_id": "user_1", "workspace_id": "wrkspc_a"}, id_field="user_id"))
+        for archived in ("wrkspc_old", "wrkspc_older"):
+            http_mocker.get(list_request(f"/v1/organizations/workspaces/{archived}/members"),
+                            api_error(400, "invalid_request_error", "Workspace is archived", {"x-should-retry": "false"}))
+
+        output = full_refresh("workspace_members")
+
+        self.assertEqual([(r["workspace_id"], r["user_id"]) for r in records_of(output)], [("wrkspc_a", "user_1")])
+        warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+        for archived in ("wrkspc_old", "wrkspc_older"):
+            self.assertTrue(any(m.startswith(f"Skipping the members of workspace {archived}: the Admin API refused "
+                                             "them (HTTP 400: Workspace is archived)") for m in warnings), warnings)
 
     @HttpMocker()
     def test_api_keys_carry_the_join_ids_beside_the_nested_objects(self, http_mocker: HttpMocker) -> None:

@@ -7,7 +7,8 @@ What the manifest promises for this stream, and these tests hold it to:
   a range that can only come back empty, and ending_at is never in the future;
 - next_page is sent back as page until has_more is false;
 - one record per result row, flattened, carrying the bucket's bounds and a row_key;
-- state is the newest bucket read; an incremental sync starts lookback_window_days before it, never before start_date.
+- state is the start of the last bucket read, with or without rows, checkpointed as each window is read whole; an
+  incremental sync starts lookback_window_days before it, never before start_date.
 """
 
 from unittest import TestCase
@@ -209,14 +210,30 @@ class TestIncremental(TestCase):
                     state={"starting_at": "2025-03-09T00:00:00Z"})
 
     @HttpMocker()
-    def test_state_without_new_rows_keeps_its_value(self, http_mocker: HttpMocker) -> None:
-        """Given no usage since the state, Then the state does not move past data never seen."""
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-06"), bucket("2025-03-07"), bucket("2025-03-08"), bucket("2025-03-09")))
+    def test_state_moves_past_days_without_usage(self, http_mocker: HttpMocker) -> None:
+        """Given state 03-01 and no usage since, When reading, Then the state is the last bucket read (03-09), so the
+        next sync re-reads only its lookback instead of every day since 03-01."""
+        http_mocker.get(report_request(STREAM, "2025-02-26T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        page(*(bucket(f"2025-03-0{day}") for day in range(1, 10))))
 
-        output = read_stream(STREAM, config(), state={"starting_at": "2025-03-09T00:00:00Z"})
+        output = read_stream(STREAM, config(), state={"starting_at": "2025-03-01T00:00:00Z"})
 
-        self.assertLessEqual(output.most_recent_state.stream_state.__dict__["starting_at"], "2025-03-09T00:00:00Z")
+        self.assertEqual(output.most_recent_state.stream_state.__dict__, {"starting_at": "2025-03-09T00:00:00Z"})
+
+    @HttpMocker()
+    def test_each_window_read_whole_checkpoints_its_last_bucket(self, http_mocker: HttpMocker) -> None:
+        """Given usage only on 01-01 and three windows, Then each window ends with a state at its last bucket."""
+        http_mocker.get(report_request(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"),
+                        page(bucket("2025-01-01", usage_row(output_tokens=1))))
+        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"), page())
+        http_mocker.get(report_request(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+
+        output = read_stream(STREAM, config())
+
+        states = [message.state.stream.stream_state.__dict__["starting_at"] for message in output.state_messages]
+        # (The CDK repeats the last state when the stream ends.)
+        self.assertEqual(list(dict.fromkeys(states)),
+                         ["2025-01-31T00:00:00Z", "2025-03-03T00:00:00Z", "2025-03-09T00:00:00Z"])
 
 
 @freezegun.freeze_time("2025-03-10T12:00:00Z")

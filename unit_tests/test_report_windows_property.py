@@ -5,8 +5,8 @@ every `starting_at` and `ending_at` must be exactly 00:00:00Z. Beside that, the 
 kept are checked against an independent computation of the expected windows:
 - no day lost and none read twice: each window starts where the previous one ended;
 - no request for today's unfinished day, nor for end_date's day (end_date is exclusive);
-- the first window starts at the first midnight at or after start_date, or at the saved state's day minus the
-  lookback, whichever is later;
+- the first window starts at the first midnight at or after start_date, or at the saved state's day (no later than
+  yesterday's) minus the lookback, whichever is later;
 - the fewest calls: 31 whole days per request (the API's maximum page of daily buckets), the last one shorter.
 """
 
@@ -54,7 +54,9 @@ def expected_windows(now: datetime, start_date: str, end_date: Optional[str], st
     """The windows the docs promise, computed from first principles rather than with the connector's code."""
     begin = ceil_day(utc(start_date))
     if state is not None:
-        begin = max(begin, floor_day(utc(state)) - lookback_days * DAY)
+        # A saved cursor later than the newest bucket that has ended (yesterday's) is read as that bucket.
+        saved = min(floor_day(utc(state)), floor_day(now) - DAY)
+        begin = max(begin, saved - lookback_days * DAY)
     end = floor_day(min(now, utc(end_date)) if end_date else now)
     windows = []
     while begin < end:

@@ -81,6 +81,9 @@ class Directory:
             for index in range(5)
         ]
 
+    def archived_workspace_ids(self) -> List[str]:
+        return [workspace["id"] for workspace in self.workspaces if workspace["archived_at"] is not None]
+
     def claude_code_records(self, day: date) -> List[Dict[str, Any]]:
         """One record per actor, terminal and remote flag that used Claude Code that day, each with its models."""
         if not self.organization.first_day <= day <= self.organization.last_day:

@@ -28,8 +28,13 @@ CLAUDE_CODE_LIMITS = (20, 1000)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def directory_response(directory: Directory, path: str, query: Dict[str, List[str]], today: date) -> Optional[bytes]:
-    """The body for a directory or Claude Code path, or None if the path is not one of them."""
+def directory_response(directory: Directory, path: str, query: Dict[str, List[str]], today: date,
+                       refuse_archived_members: bool = False) -> Optional[bytes]:
+    """The body for a directory or Claude Code path, or None if the path is not one of them.
+
+    refuse_archived_members answers an archived workspace's members with a 400, as the API answers its service
+    accounts (documented; the message is the stand-in's own).
+    """
     if path == ME_PATH:
         parameters.check_names(query, set())
         return orjson.dumps(directory.me)
@@ -50,6 +55,8 @@ def directory_response(directory: Directory, path: str, query: Dict[str, List[st
         workspace_id = members.group("workspace_id")
         if workspace_id not in directory.members:
             raise ApiError(404, "not_found_error", f"Workspace {workspace_id} not found")
+        if refuse_archived_members and workspace_id in directory.archived_workspace_ids():
+            raise ApiError(400, "invalid_request_error", f"Workspace {workspace_id} is archived")
         return _id_page(directory.members[workspace_id], query, set(), "user_id")
     return None
 

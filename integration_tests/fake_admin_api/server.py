@@ -90,11 +90,14 @@ class FakeAdminApi:
         max_buckets_per_page: Optional[int] = None,
         unavailable: Optional[Dict[str, int]] = None,
         rate_limit: Optional[Tuple[int, float]] = None,
+        refuse_archived_members: bool = False,
     ) -> None:
         self.organization = organization
         self.directory = Directory(organization)
         # Path prefix -> 403 or 404: endpoints this key may not read (an org without Claude Code, a narrower key).
         self.unavailable = dict(unavailable or {})
+        # Answer 400 for an archived workspace's members, as the API does for its service accounts (documented).
+        self.refuse_archived_members = refuse_archived_members
         # The docs say a page holds *at most* `limit` buckets: a cap below it makes clients follow next_page.
         self.max_buckets_per_page = max_buckets_per_page
         self.admin_keys = set(admin_keys)
@@ -189,7 +192,8 @@ class FakeAdminApi:
         endpoint = self._endpoints.get(entry.path)
         if endpoint is not None:
             return 200, {}, self._report(endpoint, entry)
-        body = directory_response(self.directory, entry.path, entry.query, self.clock().date())
+        body = directory_response(self.directory, entry.path, entry.query, self.clock().date(),
+                                  refuse_archived_members=self.refuse_archived_members)
         if body is None:
             raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
         return 200, {}, body
