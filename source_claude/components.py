@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -22,14 +22,17 @@ from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
-from airbyte_cdk.sources.declarative.decoders import JsonDecoder
+from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
+from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -49,6 +52,11 @@ INCOMPLETE_PAGE_FINAL_MESSAGE = (
     "every retry: check that api_url is https://api.anthropic.com or a proxy that passes responses through whole."
 )
 REPORT_PAGE_KEYS = ("data", "has_more")
+# The Admin API's two ways to page: the query parameter that asks for a page, and the body field naming the next.
+PAGE_TOKENS = (("page", "next_page"), ("after_id", "last_id"))
+# Said of every page that cannot be followed, with where to look.
+CHECK_API_URL = ("check that api_url is https://api.anthropic.com, or a proxy that passes the page and after_id "
+                 "parameters through and does not cache responses")
 
 
 def parsed_body(response: requests.Response, exact_decimals: bool = False) -> Any:
@@ -88,6 +96,7 @@ class AdminApiErrorHandler(ErrorHandler):
     - a 2xx whose body is not a whole page is fetched again (an HttpResponseFilter predicate could say it, but
       parses every body again with the standard-library json: measured as the largest per-response cost of a
       sync); the body is parsed once here and kept for the paginator (ParsedPageDecoder) and the extractor;
+    - a page that names, as the next page, the token it was asked with fails before its records are read;
     - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
@@ -122,8 +131,12 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
-        if response is not None and response.ok and read_page(response, self.page_keys, self.exact_decimals) is None:
+        page = read_page(response, self.page_keys, self.exact_decimals) if response is not None and response.ok else None
+        if response is not None and response.ok and page is None:
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
+        elif page is not None and names_its_own_token(response, page):
+            # Before the extractor sees it: its records are most likely the previous page's again.
+            resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None:
@@ -198,6 +211,119 @@ def api_error_message(response: requests.Response) -> Optional[str]:
     error = body.get("error") if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
     return message if isinstance(message, str) else None
+
+
+# -- Pages that cannot be followed ---------------------------------------------------------------------------------
+# A server or proxy that ignores the page token answers the same page, naming the same next page, forever: the CDK
+# would follow it, and a cached requester (workspaces, the shared Claude Code pages) replays it without a request.
+
+
+def request_url(response: requests.Response) -> str:
+    url = getattr(getattr(response, "request", None), "url", None)
+    return url if isinstance(url, str) else ""
+
+
+def request_query(response: requests.Response) -> Dict[str, List[str]]:
+    """The query string of the request a response answers."""
+    return parse_qs(urlsplit(request_url(response)).query)
+
+
+def names_its_own_token(response: requests.Response, page: Mapping[str, Any]) -> bool:
+    """Whether a page says there is more and names, as the next page, the very token it was asked with."""
+    if page.get("has_more") is not True:
+        return False
+    query = request_query(response)
+    return any(page.get(field) in query.get(parameter, ()) for parameter, field in PAGE_TOKENS)
+
+
+def where(response: requests.Response) -> str:
+    """The path a response answers, and its window or day when the request names one."""
+    url = request_url(response)
+    query = parse_qs(urlsplit(url).query)
+    path = urlsplit(url).path or "the Admin API"
+    if "ending_at" in query:
+        return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
+    if "starting_at" in query:
+        return f"{path} for {query['starting_at'][0]}"
+    return path
+
+
+def repeated_own_token(response: requests.Response) -> str:
+    return (f"The Anthropic Admin API answered {where(response)} with has_more true and the same page token it was "
+            f"asked with, so following it would read that page forever: {CHECK_API_URL}.")
+
+
+@dataclass
+class NoRepeatedPages(PaginationStrategy):
+    """The manifest's CursorPagination, which ends the sync in one sentence when the API names a page token a second
+    time in one window, or sends more pages than a report window can hold (window_days), instead of paging forever.
+
+    It exists because a CursorPagination stop_condition sees only the current response, not the tokens before it.
+    The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
+    from the slice's first page (no previous token) to its last.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    pagination_strategy: PaginationStrategy
+    # Interpolated with stream_interval: the days of a report window. A window holds one daily bucket per day, and
+    # a page at least one bucket, so it has at most that many pages.
+    window_days: Optional[str] = None
+    decoder: Optional[Decoder] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
+        if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
+            self.pagination_strategy.decoder = self.decoder
+        self._window_days = (InterpolatedString.create(self.window_days, parameters=parameters)
+                             if self.window_days else None)
+        self._tokens_seen: Dict[Any, List[Any]] = {}
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return self.pagination_strategy.initial_token
+
+    def get_page_size(self) -> Optional[int]:
+        return self.pagination_strategy.get_page_size()
+
+    def next_page_token(self, response: requests.Response, last_page_size: int, last_record: Optional[Record],
+                        last_page_token_value: Optional[Any] = None, page_size_override: Optional[int] = None,
+                        stream_slice: Optional[StreamSlice] = None) -> Optional[Any]:
+        token = self.pagination_strategy.next_page_token(
+            response, last_page_size, last_record, last_page_token_value,
+            **page_size_override_kwargs(page_size_override),
+            **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
+        )
+        if last_page_token_value is None:
+            seen = self._tokens_seen[stream_slice] = []
+        else:
+            seen = self._tokens_seen.setdefault(stream_slice, [])
+            seen.append(last_page_token_value)
+        if token is None:
+            self._tokens_seen.pop(stream_slice, None)
+            return None
+        if token in seen:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
+                         f"so following it would read the same pages forever: {CHECK_API_URL}."),
+                internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
+                failure_type=FailureType.system_error,
+            )
+        days = self._days_of(stream_slice)
+        if days is not None and len(seen) + 1 >= days:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
+                         f"more pages than its {days} days of buckets can fill, so it would page forever: "
+                         f"{CHECK_API_URL}."),
+                internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
+                failure_type=FailureType.system_error,
+            )
+        return token
+
+    def _days_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
+        if self._window_days is None or stream_slice is None:
+            return None
+        return int(self._window_days.eval(self.config, stream_slice=stream_slice))
 
 
 # -- Rate limits ---------------------------------------------------------------------------------------------------
