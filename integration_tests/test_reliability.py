@@ -48,9 +48,10 @@ SCENARIOS = {
     "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
                                                               "transient_error"),
     # Answers no documentation allows (page_faults.py): a page token the server ignores (so each page names the
-    # token it was asked with).
+    # token it was asked with), and a bucket without results.
     "a server that ignores the page token": Scenario(["repeat-page-token@6-"], "the same page token it was asked with",
                                                      "system_error"),
+    "a bucket without results, once": Scenario(["bad-bucket:shape=no-results@3"]),
 }
 
 

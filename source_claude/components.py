@@ -46,11 +46,6 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Where a response keeps its parsed body, so the error handler, paginator and extractor share one parse.
 _PARSED_BODY = "_source_claude_parsed_body"
 _NOT_JSON = object()
-INCOMPLETE_PAGE_MESSAGE = "The Anthropic Admin API returned an incomplete page; retrying."
-INCOMPLETE_PAGE_FINAL_MESSAGE = (
-    "The Anthropic Admin API kept answering with a body that is not a whole page (cut short, or not JSON) through "
-    "every retry: check that api_url is https://api.anthropic.com or a proxy that passes responses through whole."
-)
 REPORT_PAGE_KEYS = ("data", "has_more")
 # The Admin API's two ways to page: the query parameter that asks for a page, and the body field naming the next.
 PAGE_TOKENS = (("page", "next_page"), ("after_id", "last_id"))
@@ -79,13 +74,42 @@ def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAG
               exact_decimals: bool = False) -> Optional[Mapping[str, Any]]:
     """The parsed body if it is a whole page (an object with page_keys; `data` a list, `has_more` a boolean)."""
     body = parsed_body(response, exact_decimals)
-    if not isinstance(body, dict) or any(key not in body for key in page_keys):
-        return None
+    return body if page_problem(body, page_keys) is None else None
+
+
+def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = False) -> Optional[str]:
+    """What keeps a parsed body from being a whole page, in a few words; None if it is one.
+
+    whole_buckets also asks every item of `data` to be a whole report bucket (checked per bucket, not per row).
+    """
+    if body is _NOT_JSON:
+        return "cut short, or not JSON"
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    missing = next((key for key in page_keys if key not in body), None)
+    if missing is not None:
+        return f"it has no {missing}"
     if "data" in page_keys and not isinstance(body["data"], list):
-        return None
+        return "its data is not a list"
     if "has_more" in page_keys and not isinstance(body["has_more"], bool):
-        return None
-    return body
+        return "its has_more is neither true nor false"
+    if whole_buckets:
+        return next(filter(None, map(bucket_problem, body["data"])), None)
+    return None
+
+
+def bucket_problem(bucket: Any) -> Optional[str]:
+    """What keeps a report bucket from being whole; None if it is. Its results may be empty, never absent."""
+    if not isinstance(bucket, dict):
+        return "a bucket is not an object"
+    starting_at = bucket.get("starting_at")
+    if not isinstance(starting_at, str):
+        return "a bucket has no starting_at"
+    if not isinstance(bucket.get("ending_at"), str):
+        return f"the bucket of {starting_at} has no ending_at"
+    if not isinstance(bucket.get("results"), list):
+        return f"the bucket of {starting_at} has no results list"
+    return None
 
 
 @dataclass
@@ -93,9 +117,10 @@ class AdminApiErrorHandler(ErrorHandler):
     """The manifest's error handler, plus what the Admin API's responses say beyond their status code.
 
     It exists because the declarative handlers cannot express these rules:
-    - a 2xx whose body is not a whole page is fetched again (an HttpResponseFilter predicate could say it, but
-      parses every body again with the standard-library json: measured as the largest per-response cost of a
-      sync); the body is parsed once here and kept for the paginator (ParsedPageDecoder) and the extractor;
+    - a 2xx whose body is not a whole page (whole_buckets: nor every report bucket in it) is fetched again (an
+      HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
+      measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
+      paginator (ParsedPageDecoder) and the extractor;
     - a page that names, as the next page, the token it was asked with fails before its records are read;
     - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
@@ -109,6 +134,7 @@ class AdminApiErrorHandler(ErrorHandler):
     error_handler: ErrorHandler
     page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
     exact_decimals: bool = False
+    whole_buckets: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._warned_skip = False
@@ -131,10 +157,15 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
-        page = read_page(response, self.page_keys, self.exact_decimals) if response is not None and response.ok else None
-        if response is not None and response.ok and page is None:
-            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
-        elif page is not None and names_its_own_token(response, page):
+        body, incomplete = None, None
+        if response is not None and response.ok:
+            body = parsed_body(response, self.exact_decimals)
+            incomplete = page_problem(body, self.page_keys, self.whole_buckets)
+        if incomplete:
+            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
+                                         f"The Anthropic Admin API returned a page that is not whole ({incomplete}); "
+                                         "retrying.")
+        elif body is not None and names_its_own_token(response, body):
             # Before the extractor sees it: its records are most likely the previous page's again.
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
         else:
@@ -150,9 +181,11 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return self._within_retry_budget(response_or_exception, resolution)
+        return self._within_retry_budget(response_or_exception, resolution, incomplete)
 
-    def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution) -> ErrorResolution:
+    def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
+                             incomplete: Optional[str] = None) -> ErrorResolution:
+
         request = getattr(getattr(response_or_exception, "request", None), "url", None)
         if not request:
             return resolution
@@ -169,7 +202,7 @@ class AdminApiErrorHandler(ErrorHandler):
         if not allowed:
             self._retries.pop(request, None)
             return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
-                                   final_message(response_or_exception, resolution))
+                                   final_message(response_or_exception, resolution, incomplete))
         self._retries[request] = [first_answer_at, retries + 1]
         return resolution
 
@@ -188,8 +221,9 @@ def obey_should_retry(response: requests.Response, resolution: ErrorResolution) 
     return resolution
 
 
-def final_message(response_or_exception: Any, resolution: ErrorResolution) -> str:
-    """The one sentence a sync ends with when a request's retries are spent."""
+def final_message(response_or_exception: Any, resolution: ErrorResolution, incomplete: Optional[str] = None) -> str:
+    """The one sentence a sync ends with when a request's retries are spent; incomplete: what was wrong with the
+    page, when the answer was a 2xx that is not a whole page."""
     if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
         reset_at = rate_limit_reset(response_or_exception)
         how_long = (f"until {utc_time(reset_at)}, past the {RATE_LIMIT_BUDGET_SECONDS // 60} minutes the connector "
@@ -200,8 +234,10 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution) -> st
             "max_requests_per_minute to leave it room). Incremental streams resume from their last saved state at "
             "the next sync."
         )
-    if resolution.error_message == INCOMPLETE_PAGE_MESSAGE:
-        return INCOMPLETE_PAGE_FINAL_MESSAGE
+    if incomplete:
+        return (f"The Anthropic Admin API kept answering {where(response_or_exception)} with a page that is not whole "
+                f"({incomplete}) through {MAX_RETRIES} retries: check that api_url is https://api.anthropic.com, or "
+                "a proxy that passes responses through whole and unchanged.")
     return resolution.error_message or "The Anthropic Admin API kept failing through every retry."
 
 
