@@ -770,27 +770,47 @@ class ClaudeCodeSharedPagesRequester(Requester):
 
 
 @dataclass
-class ClaudeCodeExtractor(RecordExtractor):
-    """Claude Code report records, flattened: one per actor, day, terminal and remote flag (record_kind "actors"),
-    or one per model within them (record_kind "models").
+class ClaudeCodeRecords(RecordExtractor):
+    """The Claude Code report's records, each with who, when and where it is: what the two Claude Code extractors
+    below share.
 
-    It exists because the tool map is an open set whose members become columns, model_breakdown fans out into a
-    row per model, and the estimated cost is a JSON number in cents that must become an exact USD decimal: none of
-    which the declarative extractors and transformations express.
+    It exists so that both read a page the same way, with the exact decimals its costs need.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
-    record_kind: str = "actors"
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-            actor = claude_code_actor(report_record)
-            if self.record_kind == "models":
-                for model_usage in report_record.get("model_breakdown") or ():
-                    yield claude_code_model_row(actor, model_usage)
-            else:
-                yield claude_code_actor_row(actor, report_record)
+            yield from self.rows(claude_code_actor(report_record), report_record)
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        raise NotImplementedError
+
+
+@dataclass
+class ClaudeCodeUsageExtractor(ClaudeCodeRecords):
+    """One flat claude_code_usage record per actor, day, terminal and remote flag.
+
+    It exists because the tool map is an open set whose members become columns, which no declarative
+    transformation expresses.
+    """
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        yield claude_code_actor_row(actor, report_record)
+
+
+@dataclass
+class ClaudeCodeModelUsageExtractor(ClaudeCodeRecords):
+    """One claude_code_model_usage record per model of each Claude Code record.
+
+    It exists because model_breakdown fans out into a row per model and the estimated cost is a JSON number in
+    cents that must become an exact USD decimal, neither of which the declarative components express.
+    """
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        for model_usage in report_record.get("model_breakdown") or ():
+            yield claude_code_model_row(actor, model_usage)
 
 
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
