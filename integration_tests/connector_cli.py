@@ -69,6 +69,10 @@ def run_connector(
         peak = PeakMemory(process.pid)
         try:
             stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a connector that loops must not outlive its test
+            process.communicate()
+            raise
         finally:
             peak_kib = peak.stop()
     messages = [json.loads(line, parse_float=Decimal) for line in stdout.splitlines() if line.startswith("{")]

@@ -239,3 +239,74 @@ def test_claude_code_pages_over_one_days_records(api, organization) -> None:
     assert seen == api.directory.claude_code_records(day)
     assert all(record["date"] == f"{day}T00:00:00Z" for record in seen)
     assert error_of(get(api, CLAUDE_CODE_PATH, {**params, "limit": "3"}))[2] == "Invalid page token"
+
+
+# -- answers no documentation allows, for the connector's tests of them -------------------------------------------
+
+def fault_on_next_request(api, spec):
+    api.clear_log()
+    api.faults.faults = [parse_fault(spec)]
+
+
+def window_params(organization, days=3):
+    start = organization.first_day + timedelta(days=1)
+    return {"starting_at": day_start(start), "ending_at": day_start(start + timedelta(days=days)),
+            "group_by[]": ["description"]}
+
+
+def test_a_repeated_page_token_names_itself_and_ignores_the_page_asked_for(api, organization) -> None:
+    params = {**window_params(organization), "limit": "1"}
+    fault_on_next_request(api, "repeat-page-token@2-")
+    first_page = get(api, COST_PATH, params).json()
+    again = get(api, COST_PATH, {**params, "page": first_page["next_page"]}).json()
+    assert again["has_more"] is True and again["next_page"] == first_page["next_page"]
+    assert again["data"] == first_page["data"]  # the token was dropped, so the first page came back
+
+    fault_on_next_request(api, "repeat-page-token:path=workspaces@1-")
+    workspaces = get(api, WORKSPACES_PATH).json()
+    assert workspaces["has_more"] is True
+    assert get(api, WORKSPACES_PATH, {"after_id": workspaces["last_id"]}).json() == workspaces
+
+
+@pytest.mark.parametrize("shape, broken", [
+    ("no-results", lambda bucket: "results" not in bucket),
+    ("null-results", lambda bucket: bucket["results"] is None),
+    ("results-not-list", lambda bucket: isinstance(bucket["results"], dict)),
+    ("no-starting-at", lambda bucket: "starting_at" not in bucket),
+])
+def test_a_bad_bucket_breaks_the_first_bucket_with_rows(api, organization, shape, broken) -> None:
+    fault_on_next_request(api, f"bad-bucket:shape={shape}@1")
+    buckets = get(api, COST_PATH, window_params(organization)).json()["data"]
+    assert [broken(bucket) for bucket in buckets] == [True, False, False]
+    with pytest.raises(ValueError, match="shape must be one of"):
+        parse_fault("bad-bucket:shape=upside-down@1")
+
+
+def test_outside_window_adds_the_day_before_to_reports_and_claude_code(api, organization) -> None:
+    params = window_params(organization)
+    fault_on_next_request(api, "outside-window@1")
+    buckets = get(api, COST_PATH, params).json()["data"]
+    assert [b["starting_at"] for b in buckets] == [day_start(organization.first_day + timedelta(days=n))
+                                                   for n in range(4)]
+    assert buckets[0]["results"]
+
+    day = next(d for d in organization.day_range() if api.directory.claude_code_records(d))
+    fault_on_next_request(api, "outside-window@1")
+    records = get(api, CLAUDE_CODE_PATH, {"starting_at": day.isoformat()}).json()["data"]
+    assert [r["date"][:10] for r in records].count((day - timedelta(days=1)).isoformat()) == 1
+
+
+def test_null_date_numeric_amount_and_bad_row(api, organization) -> None:
+    day = next(d for d in organization.day_range() if api.directory.claude_code_records(d))
+    fault_on_next_request(api, "null-date@1")
+    assert {r["date"] for r in get(api, CLAUDE_CODE_PATH, {"starting_at": day.isoformat()}).json()["data"]} == {None}
+
+    exact = get(api, COST_PATH, window_params(organization)).text
+    fault_on_next_request(api, "numeric-amount@1")
+    numeric = get(api, COST_PATH, window_params(organization)).text
+    assert '"amount":"' in exact and '"amount":"' not in numeric
+    assert numeric == exact.replace('"amount":"', '"amount":').replace('","currency"', ',"currency"')
+
+    fault_on_next_request(api, "bad-row@1")
+    buckets = get(api, COST_PATH, window_params(organization)).json()["data"]
+    assert buckets[0]["results"][0] == "unreadable"

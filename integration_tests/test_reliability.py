@@ -1,5 +1,5 @@
 """Under faults and bad input, the connector delivers exactly the data the API holds, or stops with an actionable
-error and a state from which the next sync completes the data with no gap and no double.
+error and a state from which the next sync completes the data with no gap and no double; never a row twice.
 
 Every scenario runs the installed `source-claude` CLI (with --debug) against the stand-in, which here caps pages
 at 10 buckets so that 31-day windows take four pages and faults can land in the middle of a window. With one
@@ -47,6 +47,11 @@ SCENARIOS = {
     # 429s that name no reset are retried five times, like any other failure.
     "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
                                                               "transient_error"),
+    # Answers no documentation allows (page_faults.py): a page token the server ignores (so each page names the
+    # token it was asked with), and a bucket without results.
+    "a server that ignores the page token": Scenario(["repeat-page-token@6-"], "the same page token it was asked with",
+                                                     "system_error"),
+    "a bucket without results, once": Scenario(["bad-bucket:shape=no-results@3"]),
 }
 
 
@@ -64,7 +69,8 @@ def matrix_config(paging_api, start_date):
 
 
 def full_read(config, state=None, debug=True) -> ConnectorRun:
-    return run_connector("read", config, configured_catalog(*BOTH), state, debug=debug)
+    # Each read takes seconds; two minutes means the connector is looping.
+    return run_connector("read", config, configured_catalog(*BOTH), state, timeout=120, debug=debug)
 
 
 def assert_exact(run_records: Dict[str, list], organization) -> None:
@@ -102,6 +108,9 @@ def test_fault_scenario(name, paging_api, matrix_config, organization) -> None:
 
     assert_key_never_shown(first)
     assert "Traceback" not in first.stderr
+    for stream in BOTH:  # whatever the server does, no row is emitted twice in one sync
+        keys = [record["row_key"] for record in first.records(stream)]
+        assert len(keys) == len(set(keys)), f"{stream} emitted a row twice"
     injected = [r.fault for r in paging_api.api_requests() if r.fault]
     assert injected, "the fault was never injected"
     if scenario.cause is None:

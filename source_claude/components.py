@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import Any, Deque, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Set, Union
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -23,11 +23,13 @@ from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
-from airbyte_cdk.sources.declarative.decoders import JsonDecoder
+from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
+from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
@@ -46,12 +48,12 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Where a response keeps its parsed body, so the error handler, paginator and extractor share one parse.
 _PARSED_BODY = "_source_claude_parsed_body"
 _NOT_JSON = object()
-INCOMPLETE_PAGE_MESSAGE = "The Anthropic Admin API returned an incomplete page; retrying."
-INCOMPLETE_PAGE_FINAL_MESSAGE = (
-    "The Anthropic Admin API kept answering with a body that is not a whole page (cut short, or not JSON) through "
-    "every retry: check that api_url is https://api.anthropic.com or a proxy that passes responses through whole."
-)
 REPORT_PAGE_KEYS = ("data", "has_more")
+# The Admin API's two ways to page: the query parameter that asks for a page, and the body field naming the next.
+PAGE_TOKENS = (("page", "next_page"), ("after_id", "last_id"))
+# Said of every page that cannot be followed, with where to look.
+CHECK_API_URL = ("check that api_url is https://api.anthropic.com, or a proxy that passes the page and after_id "
+                 "parameters through and does not cache responses")
 
 
 def parsed_body(response: requests.Response, exact_decimals: bool = False) -> Any:
@@ -74,13 +76,42 @@ def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAG
               exact_decimals: bool = False) -> Optional[Mapping[str, Any]]:
     """The parsed body if it is a whole page (an object with page_keys; `data` a list, `has_more` a boolean)."""
     body = parsed_body(response, exact_decimals)
-    if not isinstance(body, dict) or any(key not in body for key in page_keys):
-        return None
+    return body if page_problem(body, page_keys) is None else None
+
+
+def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = False) -> Optional[str]:
+    """What keeps a parsed body from being a whole page, in a few words; None if it is one.
+
+    whole_buckets also asks every item of `data` to be a whole report bucket (checked per bucket, not per row).
+    """
+    if body is _NOT_JSON:
+        return "cut short, or not JSON"
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    missing = next((key for key in page_keys if key not in body), None)
+    if missing is not None:
+        return f"it has no {missing}"
     if "data" in page_keys and not isinstance(body["data"], list):
-        return None
+        return "its data is not a list"
     if "has_more" in page_keys and not isinstance(body["has_more"], bool):
-        return None
-    return body
+        return "its has_more is neither true nor false"
+    if whole_buckets:
+        return next(filter(None, map(bucket_problem, body["data"])), None)
+    return None
+
+
+def bucket_problem(bucket: Any) -> Optional[str]:
+    """What keeps a report bucket from being whole; None if it is. Its results may be empty, never absent."""
+    if not isinstance(bucket, dict):
+        return "a bucket is not an object"
+    starting_at = bucket.get("starting_at")
+    if not isinstance(starting_at, str):
+        return "a bucket has no starting_at"
+    if not isinstance(bucket.get("ending_at"), str):
+        return f"the bucket of {starting_at} has no ending_at"
+    if not isinstance(bucket.get("results"), list):
+        return f"the bucket of {starting_at} has no results list"
+    return None
 
 
 @dataclass
@@ -88,9 +119,11 @@ class AdminApiErrorHandler(ErrorHandler):
     """The manifest's error handler, plus what the Admin API's responses say beyond their status code.
 
     It exists because the declarative handlers cannot express these rules:
-    - a 2xx whose body is not a whole page is fetched again (an HttpResponseFilter predicate could say it, but
-      parses every body again with the standard-library json: measured as the largest per-response cost of a
-      sync); the body is parsed once here and kept for the paginator (ParsedPageDecoder) and the extractor;
+    - a 2xx whose body is not a whole page (whole_buckets: nor every report bucket in it) is fetched again (an
+      HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
+      measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
+      paginator (ParsedPageDecoder) and the extractor;
+    - a page that names, as the next page, the token it was asked with fails before its records are read;
     - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
@@ -104,6 +137,7 @@ class AdminApiErrorHandler(ErrorHandler):
     error_handler: ErrorHandler
     page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
     exact_decimals: bool = False
+    whole_buckets: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._skips_said: Set[str] = set()
@@ -126,8 +160,17 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
-        if response is not None and response.ok and read_page(response, self.page_keys, self.exact_decimals) is None:
-            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, INCOMPLETE_PAGE_MESSAGE)
+        body, incomplete = None, None
+        if response is not None and response.ok:
+            body = parsed_body(response, self.exact_decimals)
+            incomplete = page_problem(body, self.page_keys, self.whole_buckets)
+        if incomplete:
+            resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
+                                         f"The Anthropic Admin API returned a page that is not whole ({incomplete}); "
+                                         "retrying.")
+        elif body is not None and names_its_own_token(response, body):
+            # Before the extractor sees it: its records are most likely the previous page's again.
+            resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None:
@@ -142,9 +185,11 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return self._within_retry_budget(response_or_exception, resolution)
+        return self._within_retry_budget(response_or_exception, resolution, incomplete)
 
-    def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution) -> ErrorResolution:
+    def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
+                             incomplete: Optional[str] = None) -> ErrorResolution:
+
         request = getattr(getattr(response_or_exception, "request", None), "url", None)
         if not request:
             return resolution
@@ -161,7 +206,7 @@ class AdminApiErrorHandler(ErrorHandler):
         if not allowed:
             self._retries.pop(request, None)
             return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
-                                   final_message(response_or_exception, resolution))
+                                   final_message(response_or_exception, resolution, incomplete))
         self._retries[request] = [first_answer_at, retries + 1]
         return resolution
 
@@ -180,8 +225,9 @@ def obey_should_retry(response: requests.Response, resolution: ErrorResolution) 
     return resolution
 
 
-def final_message(response_or_exception: Any, resolution: ErrorResolution) -> str:
-    """The one sentence a sync ends with when a request's retries are spent."""
+def final_message(response_or_exception: Any, resolution: ErrorResolution, incomplete: Optional[str] = None) -> str:
+    """The one sentence a sync ends with when a request's retries are spent; incomplete: what was wrong with the
+    page, when the answer was a 2xx that is not a whole page."""
     if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
         reset_at = rate_limit_reset(response_or_exception)
         how_long = (f"until {utc_time(reset_at)}, past the {RATE_LIMIT_BUDGET_SECONDS // 60} minutes the connector "
@@ -192,8 +238,10 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution) -> st
             "max_requests_per_minute to leave it room). Incremental streams resume from their last saved state at "
             "the next sync."
         )
-    if resolution.error_message == INCOMPLETE_PAGE_MESSAGE:
-        return INCOMPLETE_PAGE_FINAL_MESSAGE
+    if incomplete:
+        return (f"The Anthropic Admin API kept answering {where(response_or_exception)} with a page that is not whole "
+                f"({incomplete}) through {MAX_RETRIES} retries: check that api_url is https://api.anthropic.com, or "
+                "a proxy that passes responses through whole and unchanged.")
     return resolution.error_message or "The Anthropic Admin API kept failing through every retry."
 
 
@@ -203,6 +251,119 @@ def api_error_message(response: requests.Response) -> Optional[str]:
     error = body.get("error") if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
     return message if isinstance(message, str) else None
+
+
+# -- Pages that cannot be followed ---------------------------------------------------------------------------------
+# A server or proxy that ignores the page token answers the same page, naming the same next page, forever: the CDK
+# would follow it, and a cached requester (workspaces, the shared Claude Code pages) replays it without a request.
+
+
+def request_url(response: requests.Response) -> str:
+    url = getattr(getattr(response, "request", None), "url", None)
+    return url if isinstance(url, str) else ""
+
+
+def request_query(response: requests.Response) -> Dict[str, List[str]]:
+    """The query string of the request a response answers."""
+    return parse_qs(urlsplit(request_url(response)).query)
+
+
+def names_its_own_token(response: requests.Response, page: Mapping[str, Any]) -> bool:
+    """Whether a page says there is more and names, as the next page, the very token it was asked with."""
+    if page.get("has_more") is not True:
+        return False
+    query = request_query(response)
+    return any(page.get(field) in query.get(parameter, ()) for parameter, field in PAGE_TOKENS)
+
+
+def where(response: requests.Response) -> str:
+    """The path a response answers, and its window or day when the request names one."""
+    url = request_url(response)
+    query = parse_qs(urlsplit(url).query)
+    path = urlsplit(url).path or "the Admin API"
+    if "ending_at" in query:
+        return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
+    if "starting_at" in query:
+        return f"{path} for {query['starting_at'][0]}"
+    return path
+
+
+def repeated_own_token(response: requests.Response) -> str:
+    return (f"The Anthropic Admin API answered {where(response)} with has_more true and the same page token it was "
+            f"asked with, so following it would read that page forever: {CHECK_API_URL}.")
+
+
+@dataclass
+class NoRepeatedPages(PaginationStrategy):
+    """The manifest's CursorPagination, which ends the sync in one sentence when the API names a page token a second
+    time in one window, or sends more pages than a report window can hold (window_days), instead of paging forever.
+
+    It exists because a CursorPagination stop_condition sees only the current response, not the tokens before it.
+    The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
+    from the slice's first page (no previous token) to its last.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    pagination_strategy: PaginationStrategy
+    # Interpolated with stream_interval: the days of a report window. A window holds one daily bucket per day, and
+    # a page at least one bucket, so it has at most that many pages.
+    window_days: Optional[str] = None
+    decoder: Optional[Decoder] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
+        if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
+            self.pagination_strategy.decoder = self.decoder
+        self._window_days = (InterpolatedString.create(self.window_days, parameters=parameters)
+                             if self.window_days else None)
+        self._tokens_seen: Dict[Any, List[Any]] = {}
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return self.pagination_strategy.initial_token
+
+    def get_page_size(self) -> Optional[int]:
+        return self.pagination_strategy.get_page_size()
+
+    def next_page_token(self, response: requests.Response, last_page_size: int, last_record: Optional[Record],
+                        last_page_token_value: Optional[Any] = None, page_size_override: Optional[int] = None,
+                        stream_slice: Optional[StreamSlice] = None) -> Optional[Any]:
+        token = self.pagination_strategy.next_page_token(
+            response, last_page_size, last_record, last_page_token_value,
+            **page_size_override_kwargs(page_size_override),
+            **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
+        )
+        if last_page_token_value is None:
+            seen = self._tokens_seen[stream_slice] = []
+        else:
+            seen = self._tokens_seen.setdefault(stream_slice, [])
+            seen.append(last_page_token_value)
+        if token is None:
+            self._tokens_seen.pop(stream_slice, None)
+            return None
+        if token in seen:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
+                         f"so following it would read the same pages forever: {CHECK_API_URL}."),
+                internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
+                failure_type=FailureType.system_error,
+            )
+        days = self._days_of(stream_slice)
+        if days is not None and len(seen) + 1 >= days:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
+                         f"more pages than its {days} days of buckets can fill, so it would page forever: "
+                         f"{CHECK_API_URL}."),
+                internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
+                failure_type=FailureType.system_error,
+            )
+        return token
+
+    def _days_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
+        if self._window_days is None or stream_slice is None:
+            return None
+        return int(self._window_days.eval(self.config, stream_slice=stream_slice))
 
 
 # -- Rate limits ---------------------------------------------------------------------------------------------------
@@ -632,27 +793,47 @@ class ClaudeCodeSharedPagesRequester(Requester):
 
 
 @dataclass
-class ClaudeCodeExtractor(RecordExtractor):
-    """Claude Code report records, flattened: one per actor, day, terminal and remote flag (record_kind "actors"),
-    or one per model within them (record_kind "models").
+class ClaudeCodeRecords(RecordExtractor):
+    """The Claude Code report's records, each with who, when and where it is: what the two Claude Code extractors
+    below share.
 
-    It exists because the tool map is an open set whose members become columns, model_breakdown fans out into a
-    row per model, and the estimated cost is a JSON number in cents that must become an exact USD decimal: none of
-    which the declarative extractors and transformations express.
+    It exists so that both read a page the same way, with the exact decimals its costs need.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
-    record_kind: str = "actors"
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-            actor = claude_code_actor(report_record)
-            if self.record_kind == "models":
-                for model_usage in report_record.get("model_breakdown") or ():
-                    yield claude_code_model_row(actor, model_usage)
-            else:
-                yield claude_code_actor_row(actor, report_record)
+            yield from self.rows(claude_code_actor(report_record), report_record)
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        raise NotImplementedError
+
+
+@dataclass
+class ClaudeCodeUsageExtractor(ClaudeCodeRecords):
+    """One flat claude_code_usage record per actor, day, terminal and remote flag.
+
+    It exists because the tool map is an open set whose members become columns, which no declarative
+    transformation expresses.
+    """
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        yield claude_code_actor_row(actor, report_record)
+
+
+@dataclass
+class ClaudeCodeModelUsageExtractor(ClaudeCodeRecords):
+    """One claude_code_model_usage record per model of each Claude Code record.
+
+    It exists because model_breakdown fans out into a row per model and the estimated cost is a JSON number in
+    cents that must become an exact USD decimal, neither of which the declarative components express.
+    """
+
+    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
+        for model_usage in report_record.get("model_breakdown") or ():
+            yield claude_code_model_row(actor, model_usage)
 
 
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")

@@ -199,14 +199,14 @@ class TestClaudeCodeModelUsage(TestCase):
         from airbyte_cdk.entrypoint import AirbyteEntrypoint
         from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-        from source_claude.components import ClaudeCodeExtractor
+        from source_claude.components import ClaudeCodeModelUsageExtractor
 
         response = MagicMock()
         response.content = json.dumps({"data": [claude_code_record("2025-03-10", model_breakdown=[
             {"model": "m", "tokens": {}, "estimated_cost": {"amount": 0.1, "currency": "USD"}}])],
             "has_more": False, "next_page": None}).replace("0.1,", "12.345678901234567890,").encode()
         response.status_code = 200
-        [row] = ClaudeCodeExtractor(config={}, parameters={}, record_kind="models").extract_records(response)
+        [row] = ClaudeCodeModelUsageExtractor(config={}, parameters={}).extract_records(response)
         line = AirbyteEntrypoint.airbyte_message_to_string(
             AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))
 

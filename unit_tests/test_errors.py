@@ -12,6 +12,8 @@
 from typing import List, Tuple
 from unittest.mock import patch
 
+import json
+
 import freezegun
 import pytest
 
@@ -143,12 +145,34 @@ def test_retries_are_bounded() -> None:
     assert records_of(output) == []
 
 
+MISSING = object()
+
+
+def page_with_bucket(**broken) -> str:
+    """A whole page but for its one bucket, which has `broken` in place of (or, with MISSING, without) its fields."""
+    day = bucket("2025-03-08", usage_row(output_tokens=9))
+    for name, value in broken.items():
+        if value is MISSING:
+            del day[name]
+        else:
+            day[name] = value
+    return json.dumps({"data": [day], "has_more": False, "next_page": None})
+
+
 @pytest.mark.parametrize("body", [
     '{"data": [{"starting_at": "2025-03-08T00:00:00Z", "ending_at": "2025-03-09T00:0',
     "",
     "<html>bad gateway</html>",
     '{"has_more": false}',
-], ids=["truncated json", "empty body", "html from a proxy", "no data list"])
+    page_with_bucket(results=MISSING),
+    page_with_bucket(results=None),
+    page_with_bucket(results={"rows": []}),
+    page_with_bucket(starting_at=MISSING),
+    page_with_bucket(ending_at=MISSING),
+    '{"data": ["2025-03-08"], "has_more": false, "next_page": null}',
+], ids=["truncated json", "empty body", "html from a proxy", "no data list", "a bucket without results",
+        "results null", "results not a list", "a bucket without starting_at", "a bucket without ending_at",
+        "a bucket that is not an object"])
 def test_a_200_that_is_not_a_report_page_is_fetched_again(body: str) -> None:
     output, waits = read_once("messages_usage", [
         HttpResponse(body, 200),
@@ -174,3 +198,18 @@ def test_the_last_sentence_says_what_the_next_sync_does(sync_mode, closing) -> N
     final = output.errors[-1].trace.error.message
     assert final.startswith("The sync stopped before reading everything. messages_usage: ")
     assert final.endswith(closing)
+
+
+def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check() -> None:
+    """Given a bucket whose results are null on every answer, Then after five retries the sync ends with one sentence
+    naming the bucket's fault and api_url, not with the message of a retry that will not happen."""
+    output, waits = read_once("messages_usage", [HttpResponse(page_with_bucket(results=None), 200)] * 6,
+                              expecting_exception=True)
+
+    error = first_error(output)
+    assert waits == [3, 5, 9, 17, 33]
+    assert error.failure_type == FailureType.transient_error
+    assert "the bucket of 2025-03-08T00:00:00Z has no results list" in error.message, error.message
+    assert "check that api_url is https://api.anthropic.com" in error.message
+    assert "retrying" not in error.message
+    assert records_of(output) == []

@@ -15,6 +15,18 @@ ORDINALS is a comma-separated list of request numbers or ranges (`3`, `5-7`, `9-
     drop@2                     the connection closes half-way through the body
     truncate@2                 a complete HTTP 200 whose JSON body is cut in half
     bad-page-token@2           the page token of request 2 is rejected with a 400
+    repeat-page-token@2-       from request 2 on the page token is ignored and every answer says there is more,
+                               naming the token it was asked with again (a proxy that drops `page`/`after_id`)
+    bad-bucket:shape=S@3       a report page whose first bucket with rows is not whole; S is no-results,
+                               null-results, results-not-list or no-starting-at
+    outside-window@3           a report page also carries the bucket of the day before `starting_at`; a Claude
+                               Code page also carries a record of the day before the one asked for
+    null-date@3                a Claude Code page whose records have `date: null`
+    numeric-amount@3           a cost page whose amounts are JSON numbers (the same digits) instead of strings
+    bad-row@3                  the first result row (or Claude Code record) is a string instead of an object
+
+The last six are answers no documentation allows; they show what the connector does with a server or proxy
+that sends them (see page_faults.py).
 
 Any fault takes `path=TEXT` to hit only requests whose path contains TEXT. An injected error looks like the real
 one: the API's error body, `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), and on a 429
@@ -27,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import ApiError
+from .page_faults import BUCKET_SHAPES
 from .rate_limit import rate_limit_headers, whole_second_after
 
 STATUS_ERROR_TYPES = {
@@ -41,7 +54,8 @@ STATUS_ERROR_TYPES = {
     504: "timeout_error",
     529: "overloaded_error",
 }
-KINDS = ("status", "slow", "drop", "truncate", "bad-page-token")
+KINDS = ("status", "slow", "drop", "truncate", "bad-page-token", "repeat-page-token", "bad-bucket", "outside-window",
+         "null-date", "numeric-amount", "bad-row")
 # The limit an injected 429 announces when neither the spec nor the stand-in sets one (no number is published).
 DEFAULT_FAULT_LIMIT = 50
 
@@ -56,6 +70,7 @@ class Fault:
     path_contains: str = ""
     reset: Optional[float] = 1.0  # a 429's reset, in seconds after the response; None: no ratelimit headers
     limit: Optional[int] = None  # the limit a 429 announces
+    shape: str = ""  # how a bad-bucket fault breaks the bucket
 
     def error(self, now: datetime, rate_limit: Optional[int] = None) -> ApiError:
         """The error a status fault answers, with the headers the real one carries."""
@@ -111,7 +126,10 @@ def parse_fault(spec: str) -> Fault:
                          limit=int(options["limit"]) if "limit" in options else None)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
-        return Fault(kind, parsed_ordinals, seconds=float(options.get("seconds", 0)), path_contains=path_contains)
+        if kind == "bad-bucket" and options.get("shape") not in BUCKET_SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(BUCKET_SHAPES)}")
+        return Fault(kind, parsed_ordinals, seconds=float(options.get("seconds", 0)), path_contains=path_contains,
+                     shape=options.get("shape", ""))
     except ValueError as error:
         raise ValueError(f"Bad fault spec {spec!r} ({error}); see `integration_tests/fake_admin_api/faults.py`.") from None
 

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -32,7 +32,7 @@ import orjson
 
 from .directory import Directory
 from .directory_endpoints import directory_response
-from . import page_tokens, parameters
+from . import page_faults, page_tokens, parameters
 from .errors import ApiError, should_retry
 from .faults import FaultPlan
 from .organization import Organization
@@ -325,7 +325,14 @@ def _handler_for(api: FakeAdminApi) -> type:
                     raise fault.error(api.clock(), api.rate_limit[0] if api.rate_limit else None)
                 if fault is not None and fault.kind == "bad-page-token":
                     raise ApiError(400, "invalid_request_error", "Invalid page token")
-                status, extra_headers, body = api.respond(entry, headers.get("x-api-key"))
+                answered, dropped_token = entry, None
+                if fault is not None and fault.kind == "repeat-page-token":
+                    # The log keeps the query as sent; the stand-in answers it without its page token.
+                    query, dropped_token = page_faults.without_page_token(entry.query)
+                    answered = replace(entry, query=query)
+                status, extra_headers, body = api.respond(answered, headers.get("x-api-key"))
+                if fault is not None and fault.kind in page_faults.PAGE_FAULT_KINDS:
+                    body = page_faults.apply(fault, body, entry.query, dropped_token)
             except ApiError as error:
                 self._send_error(entry, error)
                 return

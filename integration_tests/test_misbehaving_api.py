@@ -1,0 +1,56 @@
+"""The Claude Code streams and the directory lists against a stand-in that sends what no documentation allows
+(page_faults.py), through the CLI: the connector never loops and never emits a row twice. The two report streams
+meet the same faults in test_reliability.py."""
+
+from collections import Counter
+from datetime import date
+
+from integration_tests.connector_cli import configured_catalog, run_connector
+from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, WORKSPACES_PATH, FaultPlan, parse_fault
+from integration_tests.ground_truth import claude_code_by_key, expected_claude_code
+
+CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
+# A connector that loops never ends on its own: these syncs take seconds, so a minute means it is looping.
+LOOPING = 60
+
+
+def assert_stopped_at_the_repeated_token(run) -> None:
+    assert run.exit_code != 0
+    assert "Traceback" not in run.stderr
+    assert "with has_more true and the same page token it was asked with" in run.errors()[0]["message"]
+    assert "check that api_url is https://api.anthropic.com" in run.errors()[0]["message"]
+
+
+def test_a_workspaces_page_that_names_its_own_after_id_ends_the_sync_without_a_duplicate(api, config) -> None:
+    """Given a stand-in that ignores after_id and always says there is more, When reading workspaces and their
+    members (the CDK caches the pages of a parent stream, so a repeated after_id costs no request), Then the sync
+    stops at the second page, having emitted each workspace once and asked for two pages in all."""
+    api.faults = FaultPlan([parse_fault("repeat-page-token:path=workspaces@1-")])
+
+    run = run_connector("read", config, configured_catalog("workspaces", "workspace_members", sync_mode="full_refresh"),
+                        timeout=LOOPING)
+
+    assert_stopped_at_the_repeated_token(run)
+    ids = [workspace["id"] for workspace in run.records("workspaces")]
+    assert sorted(ids) == sorted(w["id"] for w in api.directory.workspaces)
+    assert len(api.api_requests(WORKSPACES_PATH)) == 2
+
+
+def test_a_claude_code_page_that_names_its_own_token_ends_the_sync_without_a_duplicate(api, config) -> None:
+    """Given a stand-in that ignores the page token of the Claude Code report and always says there is more, When
+    reading both Claude Code streams (which share their whole pages), Then each day's first page is asked for once
+    and its repeating token once per stream, each record is emitted once, and the sync fails in one sentence."""
+    first_day = next(day for day in api.organization.day_range() if api.directory.claude_code_records(day))
+    api.faults = FaultPlan([parse_fault("repeat-page-token:path=claude_code@1-")])
+
+    run = run_connector("read", {**config, "start_date": first_day.isoformat()},
+                        configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"), timeout=LOOPING)
+
+    assert_stopped_at_the_repeated_token(run)
+    requests = api.api_requests(CLAUDE_CODE_PATH)
+    first_pages = Counter(r.query["starting_at"][0] for r in requests if "page" not in r.query)
+    repeated = Counter(r.query["starting_at"][0] for r in requests if "page" in r.query)
+    assert set(first_pages.values()) == {1} and set(repeated.values()) == {2} and first_pages.keys() == repeated.keys()
+    days = [date.fromisoformat(day) for day in first_pages]
+    assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
+        expected_claude_code(api.directory, days)
