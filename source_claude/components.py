@@ -190,7 +190,7 @@ class AdminApiErrorHandler(ErrorHandler):
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
 
-        request = getattr(getattr(response_or_exception, "request", None), "url", None)
+        request = request_url(response_or_exception)
         if not request:
             return resolution
         if resolution.response_action not in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
@@ -278,9 +278,9 @@ def names_its_own_token(response: requests.Response, page: Mapping[str, Any]) ->
 
 def where(response: requests.Response) -> str:
     """The path a response answers, and its window or day when the request names one."""
-    url = request_url(response)
-    query = parse_qs(urlsplit(url).query)
-    path = urlsplit(url).path or "the Admin API"
+    parts = urlsplit(request_url(response))
+    query = parse_qs(parts.query)
+    path = parts.path or "the Admin API"
     if "ending_at" in query:
         return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
     if "starting_at" in query:
