@@ -48,10 +48,11 @@ SCENARIOS = {
     "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
                                                               "transient_error"),
     # Answers no documentation allows (page_faults.py): a page token the server ignores (so each page names the
-    # token it was asked with), and a bucket without results.
+    # token it was asked with), a bucket without results, and a bucket before the window.
     "a server that ignores the page token": Scenario(["repeat-page-token@6-"], "the same page token it was asked with",
                                                      "system_error"),
     "a bucket without results, once": Scenario(["bad-bucket:shape=no-results@3"]),
+    "a bucket outside the window asked for": Scenario(["outside-window@2", "outside-window@12"]),
 }
 
 

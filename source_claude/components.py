@@ -12,7 +12,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Union
+from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -596,6 +596,9 @@ class ReportRowExtractor(RecordExtractor):
     record, where plain Python measured several times faster than the declarative RecordExpander,
     DpathFlattenFields and Jinja AddFields chain, and because `amount_usd` must be an exact decimal,
     which Jinja can only produce through floats.
+
+    A bucket outside the window the request asked for is dropped (with one warning per stream), so the cursor
+    never sees a day it did not ask for.
     """
 
     config: Config
@@ -605,16 +608,45 @@ class ReportRowExtractor(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._key_dimensions = tuple(self.key_dimensions)
+        self._warned_outside = False
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        window = requested_window(response)
         for bucket in whole_page(response)["data"]:
             starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
+            if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                self._warn_outside(response, starting_at)
+                continue
             for result_row in bucket.get("results") or ():
                 record = flatten_result_row(result_row, starting_at, ending_at)
                 record["row_key"] = row_key(record, self._key_dimensions)
                 if self.amount_cents_field:
                     add_amount_usd(record, self.amount_cents_field)
                 yield record
+
+    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
+        if not self._warned_outside:
+            self._warned_outside = True
+            query = request_query(response)
+            logger.warning(
+                f"Dropped the bucket of {starting_at}, which the Anthropic Admin API returned for a request of "
+                f"{query['starting_at'][0]} to {query['ending_at'][0]} ({urlsplit(request_url(response)).path}): "
+                "a bucket outside the window asked for is never emitted. Later ones are dropped without a warning."
+            )
+
+
+def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
+    """The [starting_at, ending_at) a report request asked for; None if it named no such window."""
+    query = request_query(response)
+    try:
+        return utc_moment(query["starting_at"][0]), utc_moment(query["ending_at"][0])
+    except (KeyError, ValueError):
+        return None
+
+
+def utc_moment(value: str) -> datetime:
+    """An RFC 3339 time as an aware datetime (a naive one cannot be compared, and the record is unreadable)."""
+    return datetime.fromisoformat(value)
 
 
 def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
@@ -771,21 +803,38 @@ class ClaudeCodeSharedPagesRequester(Requester):
 
 @dataclass
 class ClaudeCodeRecords(RecordExtractor):
-    """The Claude Code report's records, each with who, when and where it is: what the two Claude Code extractors
-    below share.
+    """The Claude Code report's records, each on the one day its request asked for: what the two Claude Code
+    extractors below share.
 
-    It exists so that both read a page the same way, with the exact decimals its costs need.
+    It exists because a record's `date` can contradict the request: a null date is the day asked for (else every
+    such record would share one row_key across days), and a record dated another day is dropped, with one warning
+    per stream, so the cursor never sees a day it did not ask for.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._warned_other_day = False
+
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        asked = request_query(response).get("starting_at", [None])[0]
         for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-            yield from self.rows(claude_code_actor(report_record), report_record)
+            day = utc_day(report_record.get("date")) or asked
+            if asked is not None and day != asked:
+                self._warn_other_day(day, asked)
+                continue
+            yield from self.rows(claude_code_actor(report_record, day), report_record)
 
     def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
         raise NotImplementedError
+
+    def _warn_other_day(self, day: Optional[str], asked: str) -> None:
+        if not self._warned_other_day:
+            self._warned_other_day = True
+            logger.warning(f"Dropped a Claude Code record dated {day}, which the Anthropic Admin API returned for a "
+                           f"request of {asked}: a record of a day not asked for is never emitted. Later ones are "
+                           "dropped without a warning.")
 
 
 @dataclass
@@ -816,11 +865,11 @@ class ClaudeCodeModelUsageExtractor(ClaudeCodeRecords):
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
 
 
-def claude_code_actor(report_record: Mapping[str, Any]) -> MutableMapping[str, Any]:
+def claude_code_actor(report_record: Mapping[str, Any], day: Optional[str]) -> MutableMapping[str, Any]:
     """Who, when and where: the fields that identify a Claude Code record, plus its row_key."""
     actor = report_record.get("actor") or {}
     identity: MutableMapping[str, Any] = {
-        "date": utc_day(report_record.get("date")),
+        "date": day,
         "actor_type": actor.get("type"),
         "actor_email_address": actor.get("email_address"),
         "actor_api_key_name": actor.get("api_key_name"),
