@@ -48,11 +48,13 @@ SCENARIOS = {
     "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
                                                               "transient_error"),
     # Answers no documentation allows (page_faults.py): a page token the server ignores (so each page names the
-    # token it was asked with), a bucket without results, and a bucket before the window.
+    # token it was asked with), a bucket without results, a bucket before the window, and a result row that is
+    # not an object.
     "a server that ignores the page token": Scenario(["repeat-page-token@6-"], "the same page token it was asked with",
                                                      "system_error"),
     "a bucket without results, once": Scenario(["bad-bucket:shape=no-results@3"]),
     "a bucket outside the window asked for": Scenario(["outside-window@2", "outside-window@12"]),
+    "a result row that is not an object": Scenario(["bad-row@3"], "a record this connector cannot read", "system_error"),
 }
 
 

@@ -8,11 +8,13 @@ import os
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Tuple,
+                    Union)
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -611,18 +613,20 @@ class ReportRowExtractor(RecordExtractor):
         self._warned_outside = False
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        window = requested_window(response)
-        for bucket in whole_page(response)["data"]:
-            starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
-            if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
-                self._warn_outside(response, starting_at)
-                continue
-            for result_row in bucket.get("results") or ():
-                record = flatten_result_row(result_row, starting_at, ending_at)
-                record["row_key"] = row_key(record, self._key_dimensions)
-                if self.amount_cents_field:
-                    add_amount_usd(record, self.amount_cents_field)
-                yield record
+        key_dimensions, amount_field = self._key_dimensions, self.amount_cents_field
+        with unreadable_records_end_the_sync(response):
+            window = requested_window(response)
+            for bucket in whole_page(response)["data"]:
+                starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
+                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                    self._warn_outside(response, starting_at)
+                    continue
+                for result_row in bucket["results"]:
+                    record = flatten_result_row(result_row, starting_at, ending_at)
+                    record["row_key"] = row_key(record, key_dimensions)
+                    if amount_field:
+                        add_amount_usd(record, amount_field)
+                    yield record
 
     def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
         if not self._warned_outside:
@@ -647,6 +651,23 @@ def requested_window(response: requests.Response) -> Optional[Tuple[datetime, da
 def utc_moment(value: str) -> datetime:
     """An RFC 3339 time as an aware datetime (a naive one cannot be compared, and the record is unreadable)."""
     return datetime.fromisoformat(value)
+
+
+@contextmanager
+def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[None]:
+    """Ends the sync in one sentence on a record the extractor cannot read (a row that is not an object, a field of
+    an unexpected type), instead of with a bare KeyError or AttributeError; no work per record."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError, InvalidOperation) as error:
+        raise AirbyteTracedException(
+            message=(f"The Anthropic Admin API answered {where(response)} with a record this connector cannot read, "
+                     "so the sync stops rather than skip it: check that api_url is https://api.anthropic.com, or a "
+                     "proxy that passes responses through unchanged; if it is, the API has changed the shape of its "
+                     "records and the connector needs an update."),
+            internal_message=f"{type(error).__name__}: {error}, reading a page from {request_url(response)}",
+            failure_type=FailureType.system_error,
+        ) from error
 
 
 def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
@@ -818,13 +839,14 @@ class ClaudeCodeRecords(RecordExtractor):
         self._warned_other_day = False
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        asked = request_query(response).get("starting_at", [None])[0]
-        for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-            day = utc_day(report_record.get("date")) or asked
-            if asked is not None and day != asked:
-                self._warn_other_day(day, asked)
-                continue
-            yield from self.rows(claude_code_actor(report_record, day), report_record)
+        with unreadable_records_end_the_sync(response):
+            asked = request_query(response).get("starting_at", [None])[0]
+            for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
+                day = utc_day(report_record.get("date")) or asked
+                if asked is not None and day != asked:
+                    self._warn_other_day(day, asked)
+                    continue
+                yield from self.rows(claude_code_actor(report_record, day), report_record)
 
     def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
         raise NotImplementedError
@@ -925,9 +947,12 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
 
 
 def utc_day(value: Any) -> Optional[str]:
-    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`."""
-    if not isinstance(value, str):
+    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`; None for
+    null (a TypeError for anything else that is not text, which makes the record unreadable)."""
+    if value is None:
         return None
+    if not isinstance(value, str):
+        raise TypeError(f"date {value!r} is not text")
     if len(value) == 10 or value.endswith("T00:00:00Z"):
         return value[:10]
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
