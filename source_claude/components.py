@@ -187,7 +187,6 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
-
         request = getattr(getattr(response_or_exception, "request", None), "url", None)
         if not request:
             return resolution
@@ -600,7 +599,8 @@ class ReportRowExtractor(RecordExtractor):
     which Jinja can only produce through floats.
 
     A bucket outside the window the request asked for is dropped (with one warning per stream), so the cursor
-    never sees a day it did not ask for.
+    never sees a day it did not ask for. A page whose amount is a JSON number is parsed again with exact
+    decimals, so the amount stays its exact decimal text; only such pages pay for it.
     """
 
     config: Config
@@ -611,17 +611,26 @@ class ReportRowExtractor(RecordExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._key_dimensions = tuple(self.key_dimensions)
         self._warned_outside = False
+        # The amount field followed by a number, in a page's text: one search of the bytes per page, no work per row.
+        self._numeric_amount = (re.compile(rb'"' + re.escape(self.amount_cents_field.encode()) + rb'"\s*:\s*[-0-9]')
+                                if self.amount_cents_field else None)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         key_dimensions, amount_field = self._key_dimensions, self.amount_cents_field
         with unreadable_records_end_the_sync(response):
+            page = whole_page(response)
+            exact = self._numeric_amount is not None and self._numeric_amount.search(response.content) is not None
+            if exact:
+                page = json.loads(response.content, parse_float=Decimal)
             window = requested_window(response)
-            for bucket in whole_page(response)["data"]:
+            for bucket in page["data"]:
                 starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
                 if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
                     self._warn_outside(response, starting_at)
                     continue
                 for result_row in bucket["results"]:
+                    if exact:
+                        result_row = with_exact_amount(result_row, amount_field)
                     record = flatten_result_row(result_row, starting_at, ending_at)
                     record["row_key"] = row_key(record, key_dimensions)
                     if amount_field:
@@ -651,6 +660,16 @@ def requested_window(response: requests.Response) -> Optional[Tuple[datetime, da
 def utc_moment(value: str) -> datetime:
     """An RFC 3339 time as an aware datetime (a naive one cannot be compared, and the record is unreadable)."""
     return datetime.fromisoformat(value)
+
+
+def with_exact_amount(result_row: Mapping[str, Any], amount_field: Optional[str]) -> Dict[str, Any]:
+    """A result row parsed with exact decimals, ready for orjson: the amount as its decimal text (the schema's
+    string), any other exact number as a Fragment of its own text."""
+    row = {name: exact_json(value) for name, value in result_row.items()}
+    amount = result_row.get(amount_field) if amount_field else None
+    if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+        row[amount_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)  # type: ignore[index]
+    return row
 
 
 @contextmanager
