@@ -1,9 +1,9 @@
 """The Claude Code streams and the directory lists against a stand-in that sends what no documentation allows
-(page_faults.py), through the CLI: the connector never loops and never emits a row twice. The two report streams
-meet the same faults in test_reliability.py."""
+(page_faults.py), through the CLI: the connector never loops, never emits a row twice, and keeps each Claude Code
+record on the day it asked for. The two report streams meet the same faults in test_reliability.py."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from integration_tests.connector_cli import configured_catalog, run_connector
 from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, WORKSPACES_PATH, FaultPlan, parse_fault
@@ -12,6 +12,10 @@ from integration_tests.ground_truth import claude_code_by_key, expected_claude_c
 CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
 # A connector that loops never ends on its own: these syncs take seconds, so a minute means it is looping.
 LOOPING = 60
+
+
+def warnings(run):
+    return [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
 
 
 def assert_stopped_at_the_repeated_token(run) -> None:
@@ -54,3 +58,20 @@ def test_a_claude_code_page_that_names_its_own_token_ends_the_sync_without_a_dup
     days = [date.fromisoformat(day) for day in first_pages]
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
         expected_claude_code(api.directory, days)
+
+
+def test_claude_code_records_keep_to_the_day_asked_for(api, config, start_date) -> None:
+    """Given a day answered with an extra record of the day before, and a day whose records have no date, Then both
+    streams hold exactly the stand-in's records, each on its own day, and one warning names the dropped record."""
+    days = [start_date + timedelta(days=n) for n in range((date.today() - start_date).days + 1)]
+    with_data = [n for n, day in enumerate(days, start=1) if api.directory.claude_code_records(day)]
+    api.faults = FaultPlan([parse_fault(f"outside-window:path=claude_code@{with_data[3]}"),
+                            parse_fault(f"null-date:path=claude_code@{with_data[4]}")])
+
+    run = run_connector("read", config, configured_catalog(*CLAUDE_CODE, sync_mode="full_refresh"))
+
+    assert run.exit_code == 0, run.errors()
+    assert [r.fault for r in api.api_requests(CLAUDE_CODE_PATH) if r.fault] == ["outside-window", "null-date"]
+    assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
+        expected_claude_code(api.directory, days)
+    assert [w for w in warnings(run) if w.startswith("Dropped a Claude Code record dated")] != []

@@ -48,10 +48,14 @@ SCENARIOS = {
     "rate limited without a reset on every request": Scenario(["429:retry-after=1,reset=none@15-"], "kept rate limiting",
                                                               "transient_error"),
     # Answers no documentation allows (page_faults.py): a page token the server ignores (so each page names the
-    # token it was asked with), and a bucket without results.
+    # token it was asked with), a bucket without results, a bucket before the window, amounts as JSON numbers,
+    # and a result row that is not an object.
     "a server that ignores the page token": Scenario(["repeat-page-token@6-"], "the same page token it was asked with",
                                                      "system_error"),
     "a bucket without results, once": Scenario(["bad-bucket:shape=no-results@3"]),
+    "a bucket outside the window asked for": Scenario(["outside-window@2", "outside-window@12"]),
+    "cost amounts as JSON numbers": Scenario(["numeric-amount@11-20"]),
+    "a result row that is not an object": Scenario(["bad-row@3"], "a record this connector cannot read", "system_error"),
 }
 
 
@@ -111,6 +115,8 @@ def test_fault_scenario(name, paging_api, matrix_config, organization) -> None:
     for stream in BOTH:  # whatever the server does, no row is emitted twice in one sync
         keys = [record["row_key"] for record in first.records(stream)]
         assert len(keys) == len(set(keys)), f"{stream} emitted a row twice"
+    # ...and every amount is exact decimal text, as the schema says, whatever JSON type the server sent it as.
+    assert all(isinstance(record["amount"], str) for record in first.records("cost_report"))
     injected = [r.fault for r in paging_api.api_requests() if r.fault]
     assert injected, "the fault was never injected"
     if scenario.cause is None:

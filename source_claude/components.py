@@ -9,11 +9,13 @@ import re
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import Any, Deque, Dict, Generator, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Set, Union
+from typing import (Any, Deque, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
+                    Sequence, Set, Tuple, Union)
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -189,7 +191,6 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
-
         request = request_url(response_or_exception)
         if not request:
             return resolution
@@ -619,6 +620,10 @@ class ReportRowExtractor(RecordExtractor):
     record, where plain Python measured several times faster than the declarative RecordExpander,
     DpathFlattenFields and Jinja AddFields chain, and because `amount_usd` must be an exact decimal,
     which Jinja can only produce through floats.
+
+    A bucket outside the window the request asked for is dropped (with one warning per stream), so the cursor
+    never sees a day it did not ask for. A page whose amount is a JSON number is parsed again with exact
+    decimals, so the amount stays its exact decimal text; only such pages pay for it.
     """
 
     config: Config
@@ -628,16 +633,83 @@ class ReportRowExtractor(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._key_dimensions = tuple(self.key_dimensions)
+        self._warned_outside = False
+        # The amount field followed by a number, in a page's text: one search of the bytes per page, no work per row.
+        self._numeric_amount = (re.compile(rb'"' + re.escape(self.amount_cents_field.encode()) + rb'"\s*:\s*[-0-9]')
+                                if self.amount_cents_field else None)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        for bucket in whole_page(response)["data"]:
-            starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
-            for result_row in bucket.get("results") or ():
-                record = flatten_result_row(result_row, starting_at, ending_at)
-                record["row_key"] = row_key(record, self._key_dimensions)
-                if self.amount_cents_field:
-                    add_amount_usd(record, self.amount_cents_field)
-                yield record
+        key_dimensions, amount_field = self._key_dimensions, self.amount_cents_field
+        with unreadable_records_end_the_sync(response):
+            page = whole_page(response)
+            exact = self._numeric_amount is not None and self._numeric_amount.search(response.content) is not None
+            if exact:
+                page = json.loads(response.content, parse_float=Decimal)
+            window = requested_window(response)
+            for bucket in page["data"]:
+                starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
+                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                    self._warn_outside(response, starting_at)
+                    continue
+                for result_row in bucket["results"]:
+                    if exact:
+                        result_row = with_exact_amount(result_row, amount_field)
+                    record = flatten_result_row(result_row, starting_at, ending_at)
+                    record["row_key"] = row_key(record, key_dimensions)
+                    if amount_field:
+                        add_amount_usd(record, amount_field)
+                    yield record
+
+    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
+        if not self._warned_outside:
+            self._warned_outside = True
+            query = request_query(response)
+            logger.warning(
+                f"Dropped the bucket of {starting_at}, which the Anthropic Admin API returned for a request of "
+                f"{query['starting_at'][0]} to {query['ending_at'][0]} ({urlsplit(request_url(response)).path}): "
+                "a bucket outside the window asked for is never emitted. Later ones are dropped without a warning."
+            )
+
+
+def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
+    """The [starting_at, ending_at) a report request asked for; None if it named no such window."""
+    query = request_query(response)
+    try:
+        return utc_moment(query["starting_at"][0]), utc_moment(query["ending_at"][0])
+    except (KeyError, ValueError):
+        return None
+
+
+def utc_moment(value: str) -> datetime:
+    """An RFC 3339 time as an aware datetime (a naive one cannot be compared, and the record is unreadable)."""
+    return datetime.fromisoformat(value)
+
+
+def with_exact_amount(result_row: Mapping[str, Any], amount_field: Optional[str]) -> Dict[str, Any]:
+    """A result row parsed with exact decimals, ready for orjson: the amount as its decimal text (the schema's
+    string), any other exact number as a Fragment of its own text."""
+    row = {name: exact_json(value) for name, value in result_row.items()}
+    amount = result_row.get(amount_field) if amount_field else None
+    if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+        row[amount_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)  # type: ignore[index]
+    return row
+
+
+@contextmanager
+def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[None]:
+    """Ends the sync in one sentence on a record the extractor cannot read (a row that is not an object, a field of
+    an unexpected type), instead of with a bare KeyError or AttributeError; no work per record."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError, InvalidOperation) as error:
+        raise AirbyteTracedException(
+            message=(f"The Anthropic Admin API answered {where(response)} with a record this connector cannot read, "
+                     "so the sync stops rather than skip it: check that api_url is https://api.anthropic.com, or a "
+                     "proxy that passes responses through unchanged; if it is, the API has changed the shape of its "
+                     "records and the connector needs an update."),
+            internal_message=f"{type(error).__name__}: {error}, reading a page from {request_url(response)}",
+            failure_type=FailureType.system_error,
+        ) from error
 
 
 def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
@@ -794,21 +866,39 @@ class ClaudeCodeSharedPagesRequester(Requester):
 
 @dataclass
 class ClaudeCodeRecords(RecordExtractor):
-    """The Claude Code report's records, each with who, when and where it is: what the two Claude Code extractors
-    below share.
+    """The Claude Code report's records, each on the one day its request asked for: what the two Claude Code
+    extractors below share.
 
-    It exists so that both read a page the same way, with the exact decimals its costs need.
+    It exists because a record's `date` can contradict the request: a null date is the day asked for (else every
+    such record would share one row_key across days), and a record dated another day is dropped, with one warning
+    per stream, so the cursor never sees a day it did not ask for.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._warned_other_day = False
+
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-            yield from self.rows(claude_code_actor(report_record), report_record)
+        with unreadable_records_end_the_sync(response):
+            asked = request_query(response).get("starting_at", [None])[0]
+            for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
+                day = utc_day(report_record.get("date")) or asked
+                if asked is not None and day != asked:
+                    self._warn_other_day(day, asked)
+                    continue
+                yield from self.rows(claude_code_actor(report_record, day), report_record)
 
     def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
         raise NotImplementedError
+
+    def _warn_other_day(self, day: Optional[str], asked: str) -> None:
+        if not self._warned_other_day:
+            self._warned_other_day = True
+            logger.warning(f"Dropped a Claude Code record dated {day}, which the Anthropic Admin API returned for a "
+                           f"request of {asked}: a record of a day not asked for is never emitted. Later ones are "
+                           "dropped without a warning.")
 
 
 @dataclass
@@ -839,11 +929,11 @@ class ClaudeCodeModelUsageExtractor(ClaudeCodeRecords):
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
 
 
-def claude_code_actor(report_record: Mapping[str, Any]) -> MutableMapping[str, Any]:
+def claude_code_actor(report_record: Mapping[str, Any], day: Optional[str]) -> MutableMapping[str, Any]:
     """Who, when and where: the fields that identify a Claude Code record, plus its row_key."""
     actor = report_record.get("actor") or {}
     identity: MutableMapping[str, Any] = {
-        "date": utc_day(report_record.get("date")),
+        "date": day,
         "actor_type": actor.get("type"),
         "actor_email_address": actor.get("email_address"),
         "actor_api_key_name": actor.get("api_key_name"),
@@ -899,9 +989,12 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
 
 
 def utc_day(value: Any) -> Optional[str]:
-    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`."""
-    if not isinstance(value, str):
+    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`; None for
+    null (a TypeError for anything else that is not text, which makes the record unreadable)."""
+    if value is None:
         return None
+    if not isinstance(value, str):
+        raise TypeError(f"date {value!r} is not text")
     if len(value) == 10 or value.endswith("T00:00:00Z"):
         return value[:10]
     return isoparse(value).astimezone(timezone.utc).date().isoformat()

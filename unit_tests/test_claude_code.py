@@ -206,6 +206,7 @@ class TestClaudeCodeModelUsage(TestCase):
             {"model": "m", "tokens": {}, "estimated_cost": {"amount": 0.1, "currency": "USD"}}])],
             "has_more": False, "next_page": None}).replace("0.1,", "12.345678901234567890,").encode()
         response.status_code = 200
+        response.request.url = "https://api.anthropic.com/v1/organizations/usage_report/claude_code?starting_at=2025-03-10"
         [row] = ClaudeCodeModelUsageExtractor(config={}, parameters={}).extract_records(response)
         line = AirbyteEntrypoint.airbyte_message_to_string(
             AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))

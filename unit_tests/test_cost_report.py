@@ -2,7 +2,8 @@
 
 What the manifest promises for this stream:
 - the same windows, pagination and state as messages_usage, with group_by[] = workspace_id, description only;
-- amount stays exactly the API's decimal string in cents; amount_usd is amount / 100, exact;
+- amount stays exactly the API's decimal string in cents; amount_usd is amount / 100, exact; an amount the API sends
+  as a JSON number instead arrives as the same exact decimal string;
 - row_key covers the description and every field parsed from it.
 """
 
@@ -14,7 +15,8 @@ import freezegun
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.builders import bucket, config, cost_row, page, read_one_row, read_stream, records_of, report_request
+from unit_tests.builders import (COST_URL, bucket, config, cost_row, page, read_one_row, read_stream, records_of,
+                                 report_request)
 
 STREAM = "cost_report"
 
@@ -120,3 +122,48 @@ class TestKeysThatAppearOverTime(TestCase):
         without_key = {name: value for name, value in with_null.items() if name != "inference_geo"}
 
         self.assertEqual(read_one_row(STREAM, without_key), read_one_row(STREAM, with_null))
+
+
+# Amounts as JSON numbers, written by hand: json.dumps of a float would round the first one.
+NUMERIC_AMOUNTS = {"123.456789012345678901": "1.23456789012345678901", "250": "2.50", "1E+2": "1.00", "-0.5": "-0.005"}
+AS_TEXT = {"123.456789012345678901": "123.456789012345678901", "250": "250", "1E+2": "100", "-0.5": "-0.5"}
+
+
+def page_with_numeric_amounts() -> str:
+    rows = [cost_row(f"<{n}>", description=f"line {n}") for n in range(len(NUMERIC_AMOUNTS))]
+    body = json.dumps({"data": [bucket("2025-03-08", *rows)], "has_more": False, "next_page": None})
+    for n, number in enumerate(NUMERIC_AMOUNTS):
+        body = body.replace(f'"<{n}>"', number)
+    return body
+
+
+@freezegun.freeze_time("2025-03-10T12:00:00Z")
+class TestAmountsSentAsNumbers(TestCase):
+    @HttpMocker()
+    def test_an_amount_sent_as_a_json_number_arrives_as_its_exact_decimal_string(self, http_mocker: HttpMocker) -> None:
+        from airbyte_cdk.test.mock_http import HttpResponse
+
+        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        HttpResponse(page_with_numeric_amounts()))
+
+        records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
+
+        self.assertEqual([r["amount"] for r in records], list(AS_TEXT.values()))
+
+    def test_its_amount_usd_is_exact_on_the_wire(self) -> None:
+        from unittest.mock import MagicMock
+
+        from airbyte_cdk.entrypoint import AirbyteEntrypoint
+        from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+
+        from source_claude.components import ReportRowExtractor
+
+        response = MagicMock()
+        response.content = page_with_numeric_amounts().encode()
+        response.request.url = f"{COST_URL}?starting_at=2025-03-08T00:00:00Z&ending_at=2025-03-10T00:00:00Z"
+        extractor = ReportRowExtractor(config={}, parameters={}, key_dimensions=["description"], amount_cents_field="amount")
+        for record, (cents, usd) in zip(extractor.extract_records(response), NUMERIC_AMOUNTS.items()):
+            line = AirbyteEntrypoint.airbyte_message_to_string(
+                AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=record, emitted_at=0)))
+            self.assertIn(f'"amount":"{AS_TEXT[cents]}"', line)
+            self.assertIn(f'"amount_usd":{usd}', line)

@@ -25,6 +25,8 @@ from unit_tests.builders import (
     ADMIN_KEY,
     api_error,
     bucket,
+    claude_code_record,
+    claude_code_request,
     config,
     cost_row,
     page,
@@ -213,3 +215,34 @@ def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check
     assert "check that api_url is https://api.anthropic.com" in error.message
     assert "retrying" not in error.message
     assert records_of(output) == []
+
+
+@both_streams
+def test_a_result_row_that_cannot_be_read_ends_the_sync_in_one_sentence(stream: str) -> None:
+    body = json.dumps({"data": [bucket("2025-03-08", ROWS[stream], "unreadable")], "has_more": False,
+                       "next_page": None})
+    output, _ = read_once(stream, HttpResponse(body, 200), expecting_exception=True)
+
+    error = first_error(output)
+    assert error.failure_type == FailureType.system_error
+    assert error.message.startswith("The Anthropic Admin API answered /v1/organizations/"), error.message
+    assert "a record this connector cannot read" in error.message
+    assert "Error" not in error.message.split(":")[0]
+
+
+@pytest.mark.parametrize("record", [
+    "unreadable",
+    claude_code_record("2025-03-10", actor="dev@example.com"),
+    claude_code_record("2025-03-10", date=20250310),
+    claude_code_record("2025-03-10", model_breakdown=["claude-opus-4-1"]),
+], ids=["not an object", "an actor that is not an object", "a date that is not text", "a model that is not an object"])
+def test_a_claude_code_record_that_cannot_be_read_ends_the_sync_in_one_sentence(record) -> None:
+    with HttpMocker() as http_mocker:
+        http_mocker.get(claude_code_request("2025-03-10"), page(record))
+        output = read_stream("claude_code_model_usage", config(start_date="2025-03-10"),
+                             sync_mode=SyncMode.full_refresh, expecting_exception=True)
+
+    error = first_error(output)
+    assert error.failure_type == FailureType.system_error
+    assert error.message.startswith("The Anthropic Admin API answered /v1/organizations/usage_report/claude_code "
+                                    "for 2025-03-10 with a record this connector cannot read"), error.message
