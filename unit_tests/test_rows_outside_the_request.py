@@ -46,7 +46,8 @@ def warnings_of(output: EntrypointOutput) -> List[str]:
 @pytest.mark.parametrize("stream", list(ROWS))
 def test_buckets_outside_the_requested_window_are_dropped_with_one_warning(stream: str) -> None:
     """Given a window [03-08, 03-10) answered with buckets of 03-07, 03-08, 03-10 and 03-11, Then only 03-08 is
-    emitted, the state stays at 03-08, and one warning names the first bucket dropped."""
+    emitted, the state is the window's own last day (03-09), and one
+    warning names the first bucket dropped."""
     with HttpMocker() as http_mocker:
         http_mocker.get(report_request(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"), page(
             bucket("2025-03-07", ROWS[stream]), bucket("2025-03-08", ROWS[stream]),
@@ -55,7 +56,7 @@ def test_buckets_outside_the_requested_window_are_dropped_with_one_warning(strea
         output = read_stream(stream, config(start_date="2025-03-08"))
 
     assert [r["starting_at"] for r in records_of(output)] == ["2025-03-08T00:00:00Z"]
-    assert output.most_recent_state.stream_state.__dict__ == {"starting_at": "2025-03-08T00:00:00Z"}
+    assert output.most_recent_state.stream_state.__dict__ == {"starting_at": "2025-03-09T00:00:00Z"}
     [warning] = warnings_of(output)
     assert warning.startswith("Dropped the bucket of 2025-03-07T00:00:00Z, which the Anthropic Admin API returned "
                               "for a request of 2025-03-08T00:00:00Z to 2025-03-10T00:00:00Z"), warning
