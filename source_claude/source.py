@@ -1,4 +1,5 @@
 import logging
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Collection, Dict, Iterator, List, Mapping, Optional
@@ -23,6 +24,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_claude import components
 from source_claude.components import connection_problem
 from source_claude.config_validation import (
     DEFAULT_API_URL,
@@ -31,6 +33,10 @@ from source_claude.config_validation import (
     parse_config_datetime,
     validate_state,
 )
+
+# The manifest names its classes as the manifest-only runtime and the Connector Builder load them
+# (source_declarative_manifest.components.X); in the package, that module is this one.
+sys.modules.setdefault("source_declarative_manifest.components", components)
 
 # An absolute path: given a relative one, the CDK would prefer a stray manifest.yaml in the working directory.
 MANIFEST = str(Path(__file__).with_name("manifest.yaml"))
