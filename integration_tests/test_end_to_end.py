@@ -33,7 +33,8 @@ def test_spec_prints_the_configuration_contract() -> None:
     [spec] = run.of_type("SPEC")
     properties = spec["spec"]["connectionSpecification"]["properties"]
     assert list(properties) == ["admin_api_key", "start_date", "end_date", "lookback_window_days",
-                                "claude_code_lookback_window_days", "max_requests_per_minute", "api_url"]
+                                "claude_code_lookback_window_days", "max_requests_per_minute", "api_url",
+                                "analytics_lookback_window_days", "analytics_group_by"]
 
 
 def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:
@@ -101,6 +102,8 @@ CONTRACT = {
     "api_keys": ([["id"]], None),
     "users": ([["id"]], None),
     "invites": ([["id"]], None),
+    "usage_analytics": ([["row_key"]], ["starting_at"]),
+    "cost_analytics": ([["row_key"]], ["starting_at"]),
 }
 
 

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import (Any, Deque, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
@@ -335,7 +335,8 @@ class NoRepeatedPages(PaginationStrategy):
             **page_size_override_kwargs(page_size_override),
             **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
         )
-        if last_page_token_value is None:
+        if last_page_token_value is None or getattr(response, _RESTARTED_WINDOW, False):
+            # A window's first page (or its first page again, after an expired cursor): no token seen yet.
             seen = self._tokens_seen[stream_slice] = []
         else:
             seen = self._tokens_seen.setdefault(stream_slice, [])
@@ -783,7 +784,42 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 @dataclass
-class ClaudeCodeSharedPagesRequester(Requester):
+class WrappedRequester(Requester):
+    """A Requester that hands everything but send_request to the HttpRequester it wraps (built by the CDK like any
+    other, so URL, headers, retries and logs stay the manifest's): the base of the requester wrappers below."""
+
+    requester: Requester
+
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
+
+
+@dataclass
+class ClaudeCodeSharedPagesRequester(WrappedRequester):
     """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
     stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
 
@@ -835,33 +871,6 @@ class ClaudeCodeSharedPagesRequester(Requester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
-
-    def get_authenticator(self) -> Any:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> Any:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_json(**kwargs)
 
 
 @dataclass
@@ -1124,8 +1133,238 @@ class CheckpointEachWindow(Retriever):
         yield from self.retriever.read_records(records_schema, stream_slice)
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
-        last_bucket = self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+        last_bucket = self.last_bucket_to_checkpoint(stream_slice)
+        if last_bucket is None:
+            return
         # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
         # when it closes the window, exactly as it does for the window's real records.
         self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                    associated_slice=stream_slice))
+
+    def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
+        """The start of the last bucket a window read whole may claim as read; None claims nothing."""
+        return self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+
+
+# -- The Usage and Cost Analytics API (beta) -------------------------------------------------------------------------
+# Flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead of buckets of results; a page cursor that
+# expires (HTTP 410) when the data is refreshed; a data_refreshed_at watermark. See docs/claude.md for what of this
+# is documented and what is inferred.
+
+# Set on a response that answers a window's first page again after its cursor expired.
+_RESTARTED_WINDOW = "_source_claude_restarted_window"
+# How often one window may start again from its first page before the sync ends.
+MAX_WINDOW_RESTARTS = 3
+ROW_FRAME = ("starting_at", "ending_at", "group")
+
+
+@dataclass
+class RestartExpiredCursor(WrappedRequester):
+    """Asks for a window's first page again when the API answers a page cursor with HTTP 410 (the cursor expired
+    because the data was refreshed), at most MAX_WINDOW_RESTARTS times per window.
+
+    It exists because the CDK's paginator can only follow the token it has or stop, and an error handler can only
+    retry the same request, which would be refused again. The 410 reaches this wrapper because the manifest's error
+    handler ignores it (with one warning); the extractor then skips the rows it already emitted for the window.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    # The query parameter the paginator sends the page cursor in.
+    page_token_parameter: str = "page"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._restarts: Dict[Any, int] = {}
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        response = self.requester.send_request(**request)
+        while response is not None and response.status_code == 410:
+            window = request.get("stream_slice")
+            if request.get("next_page_token") is None or self._restarts.get(window, 0) >= MAX_WINDOW_RESTARTS:
+                raise AirbyteTracedException(
+                    message=(f"The Anthropic Admin API kept answering {where(response)} with HTTP 410 (its page cursor "
+                             "expired as the data was refreshed): run the sync again later, once the refresh is done."),
+                    internal_message=f"HTTP 410 from {request_url(response)}",
+                    failure_type=FailureType.transient_error,
+                )
+            self._restarts[window] = self._restarts.get(window, 0) + 1
+            logger.info(f"The page cursor of {where(response)} expired (HTTP 410): reading the window again from its "
+                        "first page, without emitting the rows already read.")
+            first_page = {name: value for name, value in (request.get("request_params") or {}).items()
+                          if name != self.page_token_parameter}
+            response = self.requester.send_request(**{**request, "next_page_token": None, "request_params": first_page})
+            if response is not None:
+                setattr(response, _RESTARTED_WINDOW, True)
+        return response
+
+
+@dataclass
+class AnalyticsRowExtractor(RecordExtractor):
+    """Turns one Usage and Cost Analytics page (flat rows of daily buckets) into flat, keyed records.
+
+    It exists for the reasons ReportRowExtractor does (per-record speed, exact USD), and because:
+    - the flattening is generic: every member of `group` becomes a column named after its dimension, a nested
+      object such as `actor` also becomes `actor_<member>` columns (a dimension's own column keeps its name), and the
+      metrics object (`usage` or `cost`) is flattened as the legacy reports' rows are; unknown members pass through;
+    - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
+    - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
+      AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
+    - after an expired cursor (RestartExpiredCursor), the rows a window already emitted are not emitted again.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # The money fields of the metrics object, decimal text in cents: each gets an exact <field>_usd beside it.
+    money_fields: List[str] = field(default_factory=list)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._money = tuple(self.money_fields)
+        self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
+                                          + rb')"\s*:\s*[-0-9]') if self._money else None)
+        self._warned_outside = False
+        # Per window (its requested start): the row keys emitted, and the data_refreshed_at its pages named.
+        self._emitted: Dict[Any, Set[str]] = {}
+        self._refreshed: Dict[Any, Optional[datetime]] = {}
+
+    def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
+        """The oldest data_refreshed_at the window's pages named; None if they named none."""
+        return self._refreshed.get(window_start)
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        with unreadable_records_end_the_sync(response):
+            page = whole_page(response)
+            exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
+            if exact:
+                page = json.loads(response.content, parse_float=Decimal)
+            window = requested_window(response)
+            window_start = window[0] if window else None
+            if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
+                self._emitted = {window_start: set()}  # a window's first page: the windows before are done
+                self._refreshed.pop(window_start, None)
+            emitted = self._emitted.setdefault(window_start, set())
+            refreshed = page.get("data_refreshed_at")
+            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
+            if refreshed_at is not None:
+                known = self._refreshed.get(window_start)
+                self._refreshed[window_start] = min(known, refreshed_at) if known else refreshed_at
+            for row in page["data"]:
+                starting_at = row["starting_at"]
+                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                    self._warn_outside(response, starting_at)
+                    continue
+                if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
+                    continue  # not settled: read by a later sync (see AnalyticsWindows)
+                record = analytics_record(row, self._money if exact else ())
+                if record["row_key"] in emitted:
+                    continue
+                emitted.add(record["row_key"])
+                for money_field in self._money:
+                    usd = cents_to_usd(record.get(money_field))
+                    if usd is not None:
+                        record[f"{money_field}_usd"] = orjson.Fragment(usd.encode())
+                yield record
+
+    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
+        if not self._warned_outside:
+            self._warned_outside = True
+            logger.warning(f"Dropped a row of {starting_at}, which the Anthropic Admin API returned for {where(response)}"
+                           ": a row outside the window asked for is never emitted. Later ones are dropped without a "
+                           "warning.")
+
+
+def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) -> MutableMapping[str, Any]:
+    """One analytics row as a flat record with its row_key. exact_money: money fields parsed as JSON numbers (exact
+    Decimals), written back as their decimal text."""
+    record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
+    for name, value in row.items():
+        if name in ROW_FRAME:
+            continue
+        if isinstance(value, dict):  # the metrics (usage or cost), or an object the API added
+            if exact_money:
+                value = with_exact_amounts(value, exact_money)
+            record.update(flatten_result_row(value, row["starting_at"], row["ending_at"]))
+        else:
+            record[name] = exact_json(value)
+    group = row["group"]
+    key: List[Any] = [row["starting_at"]]
+    for dimension in sorted(group):
+        value = group[dimension]
+        if isinstance(value, dict):
+            record[dimension] = value
+            for member, member_value in value.items():
+                if f"{dimension}_{member}" not in group:
+                    record[f"{dimension}_{member}"] = member_value
+        else:
+            record[dimension] = value
+        if value is not None:
+            key.append([dimension, identity(value)])
+    record["row_key"] = stable_key(key)
+    return record
+
+
+def identity(value: Any) -> Any:
+    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
+    over the days a lookback re-reads; the whole object if it has no ids."""
+    if not isinstance(value, dict):
+        return value
+    ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
+    return ids if len(ids) > ("type" in ids) else value
+
+
+def with_exact_amounts(metrics: Mapping[str, Any], money_fields: Sequence[str]) -> Dict[str, Any]:
+    """A metrics object parsed with exact decimals, ready for orjson: each money field as its decimal text."""
+    exact = {name: exact_json(value) for name, value in metrics.items()}
+    for money_field in money_fields:
+        amount = metrics.get(money_field)
+        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+    return exact
+
+
+@dataclass
+class AnalyticsWindows(CheckpointEachWindow):
+    """CheckpointEachWindow for the analytics streams: a window read whole is checkpointed up to its last settled
+    bucket (one that ended by the data_refreshed_at its pages named), and the first window says, in one info line,
+    where the stream starts when start_date is older than the API serves.
+
+    It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
+    watermark from the response; the extractor (AnalyticsRowExtractor) holds back the unsettled rows.
+    """
+
+    # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the
+    # last 365 days.
+    earliest_bucket: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
+        self._start_said = False
+
+    def read_records(self, records_schema: Mapping[str, Any],
+                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if not self._start_said:
+            self._start_said = True
+            self._say_where_reading_starts()
+        yield from super().read_records(records_schema, stream_slice)
+
+    def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
+        last_bucket = super().last_bucket_to_checkpoint(stream_slice)
+        extractor = getattr(getattr(self.retriever, "record_selector", None), "extractor", None)
+        window_start = utc_moment(stream_slice["start_time"])
+        refreshed_at = extractor.data_refreshed_at(window_start) if hasattr(extractor, "data_refreshed_at") else None
+        if refreshed_at is None or last_bucket is None:
+            return last_bucket
+        # The last bucket that ended by the refresh starts a day before the midnight at or before it.
+        settled = (refreshed_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+                   - timedelta(days=1))
+        if settled < window_start:
+            return None
+        return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _say_where_reading_starts(self) -> None:
+        earliest = self._earliest_bucket.eval(self.config)
+        start_date = self.config.get("start_date")
+        if not earliest or not isinstance(start_date, str) or start_date[:10] >= earliest[:10]:
+            return
+        logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: the Usage "
+                    "and Cost Analytics API serves nothing before 2026-01-01 or older than 365 days. messages_usage "
+                    "and cost_report carry the older history.")

@@ -59,6 +59,8 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
         )
     _validate_lookback(config.get("lookback_window_days"), "lookback_window_days", "3")
     _validate_lookback(config.get("claude_code_lookback_window_days"), "claude_code_lookback_window_days", "4")
+    _validate_lookback(config.get("analytics_lookback_window_days"), "analytics_lookback_window_days", "30")
+    validate_analytics_group_by(config.get("analytics_group_by"))
     _validate_requests_per_minute(config.get("max_requests_per_minute"))
     _validate_api_url(config.get("api_url"))
 
@@ -114,6 +116,32 @@ def _validate_lookback(lookback: Any, key: str, default: str) -> None:
             f"{key} must be a whole number of days from 0 to {MAX_LOOKBACK_DAYS}, not {lookback!r}: "
             f"the default, {default}, suits most organizations."
         )
+
+
+# The documented group_by[] values of the Usage and Cost Analytics API (the spec's enum says the same).
+ANALYTICS_DIMENSIONS = (
+    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id", "context_window",
+    "cost_type", "deployment_id", "environment_id", "inference_geo", "model", "product", "rbac_group_id",
+    "service_tier", "slack_channel_id", "speed", "token_type", "workspace_id",
+)
+
+
+def validate_analytics_group_by(group_by: Any) -> None:
+    if group_by is None or group_by == []:
+        return
+    if not isinstance(group_by, list) or not all(isinstance(value, str) for value in group_by):
+        raise ConfigError(
+            f"analytics_group_by must be a list of dimension names, not {group_by!r}: for example "
+            '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.'
+        )
+    unknown = [value for value in group_by if value not in ANALYTICS_DIMENSIONS]
+    if unknown:
+        raise ConfigError(
+            f"analytics_group_by has {', '.join(map(repr, unknown))}, which the Usage and Cost Analytics API cannot "
+            f"group by: use some of {', '.join(ANALYTICS_DIMENSIONS)}."
+        )
+    if len(set(group_by)) != len(group_by):
+        raise ConfigError("analytics_group_by names a dimension twice: list each dimension once.")
 
 
 def _validate_requests_per_minute(rate: Any) -> None:

@@ -1,5 +1,6 @@
 """Every config mistake gets one sentence that says what is wrong and how to fix it."""
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -80,3 +81,19 @@ def test_messages_never_contain_the_key() -> None:
     with pytest.raises(ConfigError) as raised:
         validate_config(config(admin_api_key=key), now=NOW)
     assert key not in str(raised.value) and "SECRET" not in str(raised.value)
+
+
+@pytest.mark.parametrize("group_by, message", [
+    (["api_key_id", "description"], "'description', which the Usage and Cost Analytics API cannot group by"),
+    (["model", "model"], "names a dimension twice"),
+    ("model", "must be a list of dimension names"),
+])
+def test_an_analytics_grouping_the_api_cannot_take_is_refused_in_one_sentence(group_by, message) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_config(config(analytics_group_by=group_by), NOW)
+
+
+def test_the_documented_analytics_dimensions_are_accepted() -> None:
+    validate_config(config(analytics_group_by=["actor", "cost_type", "token_type", "workspace_id"]), NOW)
+    with pytest.raises(ConfigError, match="analytics_lookback_window_days must be a whole number of days from 0 to 31"):
+        validate_config(config(analytics_lookback_window_days=32), NOW)

@@ -238,6 +238,8 @@ class Organization:
 
     def code_execution(self, day: date) -> List[Tuple[Optional[str], Decimal]]:
         """The day's code execution cost per workspace, in cents: it belongs to no model, key or person."""
+        if not self.first_day <= day <= self.last_day:
+            return []
         rng = random.Random(f"{self.day_seed(day)}:code")
         costs = []
         for workspace_id in self.workspaces:

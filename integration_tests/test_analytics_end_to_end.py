@@ -1,0 +1,148 @@
+"""usage_analytics and cost_analytics through the installed `source-claude` command, against the stand-in.
+
+Expectations come from the stand-in's atomic rows (ground_truth.py) and from the documented range rules computed
+from the date alone, never from the connector. The reconciliation tests compare, for the same days, the analytics
+streams with the legacy ones: tokens sum exactly to messages_usage's, and cost amounts to cost_report's, per day
+and workspace (the groupings both have).
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
+from integration_tests.conftest import ORGANIZATION
+from integration_tests.fake_admin_api import (
+    COST_ANALYTICS_PATH,
+    DEFAULT_ADMIN_KEY,
+    USAGE_ANALYTICS_PATH,
+    FakeAdminApi,
+    FaultPlan,
+    Organization,
+    parse_fault,
+)
+from integration_tests.ground_truth import (
+    analytics_days,
+    analytics_usage_totals,
+    day_start,
+    expected_analytics_usage,
+    on_one_day,
+)
+
+ANALYTICS = ("usage_analytics", "cost_analytics")
+TOKENS = ("uncached_input_tokens", "cache_read_input_tokens", "cache_creation_ephemeral_5m_input_tokens",
+          "cache_creation_ephemeral_1h_input_tokens", "output_tokens", "web_search_requests")
+
+
+def read(config, *streams, state=None, sync_mode="incremental"):
+    return run_connector("read", config, configured_catalog(*streams, sync_mode=sync_mode), state)
+
+
+def test_usage_analytics_holds_every_token_of_the_days_the_api_serves(api, config, organization, start_date) -> None:
+    today, run = on_one_day(lambda: read(config, "usage_analytics"))
+
+    assert run.exit_code == 0, run.stderr
+    days = analytics_days(organization, start_date, today)
+    records = run.records("usage_analytics")
+    assert analytics_usage_totals(records) == expected_analytics_usage(organization, days)
+    assert len({record["row_key"] for record in records}) == len(records)
+    # Per person: every user's tokens, read from their actor columns.
+    per_user = defaultdict(int)
+    for record in records:
+        if record.get("actor_user_id"):
+            per_user[(record["starting_at"], record["actor_user_id"])] += record["output_tokens"]
+    expected = defaultdict(int)
+    for day in days:
+        for row in organization.usage_rows(day):
+            if row.account_id:
+                expected[(day_start(day), row.account_id)] += row.output_tokens
+    assert per_user == expected and expected
+
+
+def test_cost_analytics_money_is_exact_and_per_api_key(api, config, organization, start_date) -> None:
+    today, run = on_one_day(lambda: read(config, "cost_analytics"))
+
+    assert run.exit_code == 0, run.stderr
+    records = run.records("cost_analytics")
+    assert records
+    for record in records:
+        assert isinstance(record["amount"], str) and isinstance(record["list_amount"], str)
+        assert record["amount_usd"] * 100 == Decimal(record["amount"])
+        assert record["list_amount_usd"] * 100 == Decimal(record["list_amount"])
+        assert record["currency"] == "USD"
+    assert {record["starting_at"] for record in records} == {
+        day_start(day) for day in analytics_days(organization, start_date, today)}
+    assert any(record.get("api_key_id") for record in records)
+
+
+def test_reconciliation_with_the_legacy_streams_for_the_same_days(api, config, organization, start_date) -> None:
+    """Tokens per day and model equal messages_usage's; cost per day and workspace equals cost_report's."""
+    today, run = on_one_day(lambda: read(config, "messages_usage", "cost_report", *ANALYTICS,
+                                         sync_mode="full_refresh"))
+    assert run.exit_code == 0, run.stderr
+    days = {day_start(day) for day in analytics_days(organization, start_date, today)}
+
+    def tokens(stream):
+        totals = defaultdict(lambda: dict.fromkeys(TOKENS, 0))
+        for record in run.records(stream):
+            if record["starting_at"] in days:
+                for name in TOKENS:
+                    totals[(record["starting_at"], record.get("model"))][name] += record.get(name) or 0
+        return dict(totals)
+
+    def amounts(stream):
+        totals = defaultdict(Decimal)
+        for record in run.records(stream):
+            if record["starting_at"] in days:
+                totals[(record["starting_at"], record.get("workspace_id"))] += Decimal(record["amount"])
+        return dict(totals)
+
+    assert tokens("usage_analytics") == tokens("messages_usage") and tokens("messages_usage")
+    assert amounts("cost_analytics") == amounts("cost_report") and amounts("cost_report")
+
+
+def test_small_pages_and_an_expired_cursor_emit_every_row_once(api, config, organization, start_date) -> None:
+    api.analytics.max_rows_per_page = 150
+    # Requests 2 and 5 ask for later pages of the first and second window: their cursors have expired.
+    api.faults = FaultPlan([parse_fault(f"410:path={USAGE_ANALYTICS_PATH}@2,5")])
+    try:
+        today, run = on_one_day(lambda: (api.clear_log(), read(config, "usage_analytics"))[1])
+    finally:
+        api.analytics.max_rows_per_page = None
+
+    assert run.exit_code == 0, run.stderr
+    records = run.records("usage_analytics")
+    assert len({record["row_key"] for record in records}) == len(records)
+    assert analytics_usage_totals(records) == expected_analytics_usage(
+        organization, analytics_days(organization, start_date, today))
+    statuses = [request.status for request in api.api_requests(USAGE_ANALYTICS_PATH)]
+    assert statuses.count(410) == 2
+    # Each expired cursor sent the window back to its first page (a request without a page token).
+    requests = api.api_requests(USAGE_ANALYTICS_PATH)
+    for index, request in enumerate(requests[:-1]):
+        if request.status == 410:
+            assert "page" in request.query and "page" not in requests[index + 1].query
+
+
+def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(start_date) -> None:
+    """Given a day restated after a sync, the next sync (from the state, with a 12-day lookback) reads it again,
+    and the deduplicated records hold the day's new total, to the cent."""
+    organization = Organization(**ORGANIZATION)  # its own: the restatement must not reach other tests
+    with FakeAdminApi(organization) as api:
+        config = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": start_date.isoformat(), "api_url": api.url}
+        first = read(config, "cost_analytics")
+        assert first.exit_code == 0, first.stderr
+        [state] = first.final_states()
+        restated = organization.last_day - timedelta(days=10)
+        before = sum(row.amount_cents for row in organization.cost_rows(restated))
+        organization.restate(restated)
+        api.clear_log()
+        second = read({**config, "analytics_lookback_window_days": 12}, "cost_analytics", state=[state])
+
+    assert state["stream"]["stream_state"]["starting_at"] == day_start(organization.last_day)
+    assert second.exit_code == 0, second.stderr
+    assert min(request.query["starting_at"][0] for request in api.api_requests(COST_ANALYTICS_PATH)) == \
+        day_start(organization.last_day - timedelta(days=12))
+    merged = deduplicated(first.records("cost_analytics") + second.records("cost_analytics"))
+    after = sum(Decimal(r["amount"]) for r in merged.values() if r["starting_at"] == day_start(restated))
+    assert after == sum(row.amount_cents for row in organization.cost_rows(restated)) != before
