@@ -15,6 +15,7 @@ from integration_tests.conftest import ORGANIZATION
 from integration_tests.fake_admin_api import (
     COST_ANALYTICS_PATH,
     DEFAULT_ADMIN_KEY,
+    DEFAULT_ANALYTICS_KEY,
     USAGE_ANALYTICS_PATH,
     FakeAdminApi,
     FaultPlan,
@@ -146,3 +147,55 @@ def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(sta
     merged = deduplicated(first.records("cost_analytics") + second.records("cost_analytics"))
     after = sum(Decimal(r["amount"]) for r in merged.values() if r["starting_at"] == day_start(restated))
     assert after == sum(row.amount_cents for row in organization.cost_rows(restated)) != before
+
+
+# -- Key kinds -----------------------------------------------------------------------------------------------------
+ADMIN_ONLY = ("messages_usage", "cost_report", "claude_code_usage", "users")
+
+
+def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_one_warning_each(
+        api, config, organization, start_date) -> None:
+    """Given a Claude Enterprise organization's key (sk-ant-api01-..., read:analytics) in admin_api_key, when every
+    kind of stream is selected, then the analytics streams hold every token, and each other stream is skipped with
+    exactly one warning, without a request to it."""
+    enterprise = {**config, "admin_api_key": DEFAULT_ANALYTICS_KEY}
+
+    def sync():
+        api.clear_log()
+        return read(enterprise, *ADMIN_ONLY, *ANALYTICS)
+
+    today, run = on_one_day(sync)
+
+    assert run.exit_code == 0, run.stderr
+    assert analytics_usage_totals(run.records("usage_analytics")) == expected_analytics_usage(
+        organization, analytics_days(organization, start_date, today))
+    assert run.records("cost_analytics")
+    warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
+    for stream in ADMIN_ONLY:
+        assert len([w for w in warnings if w.startswith(f"Skipping {stream}: this key reads only")]) == 1, warnings
+        assert run.records(stream) == []
+    # One probe of the Admin API tells the key's kind: the skipped reports send no request of their own; a list
+    # (users) is skipped on its first refusal.
+    assert sorted(r.path for r in api.api_requests() if not r.path.startswith("/v1/organizations/analytics/")) == [
+        "/v1/organizations/usage_report/messages", "/v1/organizations/users"]
+    # A skipped report claims nothing as read: its state stays where the sync started.
+    states = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in run.final_states()}
+    assert states["messages_usage"] == states["cost_report"] == {"starting_at": day_start(start_date)}
+
+
+def test_check_with_an_analytics_key_says_which_streams_it_reads(api, config) -> None:
+    run = run_connector("check", {**config, "admin_api_key": DEFAULT_ANALYTICS_KEY})
+
+    status = run.connection_status()
+    assert (run.exit_code, status["status"]) == (0, "SUCCEEDED"), status
+    assert status["message"].startswith("This key reads usage_analytics, cost_analytics; a sync skips messages_usage")
+
+
+def test_a_key_that_reads_nothing_ends_the_sync_in_one_sentence(api, config) -> None:
+    run = read({**config, "admin_api_key": "sk-ant-api01-no-analytics-scope"}, "messages_usage", *ANALYTICS)
+
+    assert run.exit_code == 1
+    messages = {error["message"] for error in run.errors()}
+    assert any(m.startswith("This key can read none of the streams") for m in messages), messages
+    assert "Traceback" not in run.stderr and "sk-ant-api01-no-analytics-scope" not in run.stdout
+    assert run.records() == []

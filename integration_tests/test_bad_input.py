@@ -14,7 +14,6 @@ CONFIG_MISTAKES = {
     "missing key": ({"admin_api_key": None}, "admin_api_key is missing: create an Admin key (sk-ant-admin...)"),
     "empty key": ({"admin_api_key": ""}, "admin_api_key is missing"),
     "whitespace around the key": ({"admin_api_key": f" {DEFAULT_ADMIN_KEY}\n"}, "has spaces or line breaks around it"),
-    "a regular API key": ({"admin_api_key": "sk-ant-api03-abcdef"}, "is a regular API key (sk-ant-api...)"),
     "a malformed start_date": ({"start_date": "01/02/2025"}, "start_date '01/02/2025' is not a date"),
     "an impossible start_date": ({"start_date": "2025-02-30"}, "is not a real calendar date"),
     "a future start_date": ({"start_date": "2099-01-01"}, "start_date 2099-01-01 is in the future"),

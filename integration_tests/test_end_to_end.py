@@ -84,10 +84,15 @@ def test_check_fails_in_one_sentence_for_an_unreachable_api_url(config) -> None:
 
 
 def test_check_fails_in_one_sentence_for_a_regular_api_key(api, config) -> None:
+    """A regular key has the prefix of a Claude Enterprise key (sk-ant-api...): the API, asked once on each of its
+    two APIs, says it reads neither."""
     run = run_connector("check", {**config, "admin_api_key": "sk-ant-api03-regular"})
 
-    assert run.connection_status()["message"].startswith("admin_api_key is a regular API key (sk-ant-api...)")
-    assert api.api_requests() == []
+    status = run.connection_status()
+    assert (run.exit_code, status["status"]) == (0, "FAILED")
+    assert status["message"].startswith("This key can read none of the streams: Anthropic refused it on both the "
+                                        "Admin API and the Usage and Cost Analytics API")
+    assert len(api.api_requests()) == 2
 
 
 # Stream -> (primary key, cursor or None for full refresh only): the contract users' warehouses depend on.

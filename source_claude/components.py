@@ -140,8 +140,12 @@ class AdminApiErrorHandler(ErrorHandler):
     page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
     exact_decimals: bool = False
     whole_buckets: bool = False
+    # The API the stream reads: a 401 or 403 from it skips the stream (one warning) when the key is found to read
+    # only the other API, and ends the sync in one sentence when it reads neither (see KeyAccess).
+    reads_api: Optional[str] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name") or "this stream"
         self._skips_said: Set[str] = set()
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
@@ -175,6 +179,8 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
+        if response is not None and self.reads_api and response.status_code in (401, 403):
+            resolution = self._unreadable_by_this_key(resolution)
         if response is not None:
             resolution = obey_should_retry(response, resolution)
         skip = resolution.error_message or ""
@@ -188,6 +194,19 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
         return self._within_retry_budget(response_or_exception, resolution, incomplete)
+
+    def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
+        access = key_access(self.config)
+        if access.is_admin_key or access.reads(self.reads_api) is not False:  # type: ignore[arg-type]
+            return resolution  # the key is not the reason: the manifest's filter decides
+        refusal = access.refusal()
+        if refusal:
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, refusal)
+        return ErrorResolution(ResponseAction.IGNORE, None,
+                               f"Skipping {self._stream}: this key reads only the Usage and Cost Analytics API (an "
+                               "Analytics API key of a Claude Enterprise organization), not the Admin API. "
+                               f"usage_analytics and cost_analytics are read; deselect {self._stream} to stop this "
+                               "warning.")
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
@@ -1122,14 +1141,19 @@ class CheckpointEachWindow(Retriever):
     # The stream's ConcurrentCursor: the CDK's factory passes it to the stream's retriever.
     cursor: Any = None
     name: str = ""
+    # The API the stream reads (admin or analytics): a key that cannot read it skips the stream, with one warning.
+    reads_api: str = "admin"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._last_bucket_read = InterpolatedString.create(self.last_bucket_read, parameters=parameters)
         cursor_field = getattr(self.cursor, "cursor_field", None)
         self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
+        self._skipped: Optional[bool] = None
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if self.is_skipped():
+            return  # no request, and no window claimed as read: the state stays
         yield from self.retriever.read_records(records_schema, stream_slice)
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
@@ -1140,6 +1164,12 @@ class CheckpointEachWindow(Retriever):
         # when it closes the window, exactly as it does for the window's real records.
         self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                    associated_slice=stream_slice))
+
+    def is_skipped(self) -> bool:
+        """Whether this key cannot read the stream's API (decided once, with one warning)."""
+        if self._skipped is None:
+            self._skipped = skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream")
+        return self._skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
         """The start of the last bucket a window read whole may claim as read; None claims nothing."""
@@ -1341,7 +1371,7 @@ class AnalyticsWindows(CheckpointEachWindow):
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if not self._start_said:
+        if not self._start_said and not self.is_skipped():
             self._start_said = True
             self._say_where_reading_starts()
         yield from super().read_records(records_schema, stream_slice)
@@ -1368,3 +1398,123 @@ class AnalyticsWindows(CheckpointEachWindow):
         logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: the Usage "
                     "and Cost Analytics API serves nothing before 2026-01-01 or older than 365 days. messages_usage "
                     "and cost_report carry the older history.")
+
+
+# -- What a key reads ------------------------------------------------------------------------------------------------
+# Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
+# Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
+# read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
+# API"). Regular API keys share the sk-ant-api prefix and read neither, so beyond sk-ant-admin a key is asked.
+
+ADMIN_API, ANALYTICS_API = "admin", "analytics"
+ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
+ANALYTICS_STREAMS = ("usage_analytics", "cost_analytics")
+ADMIN_KEY_PREFIX = "sk-ant-admin"
+PROBE_TIMEOUT_SECONDS = 30
+NO_STREAM_READABLE = (
+    "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
+    "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
+    "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
+    "from claude.ai > Organization settings > API."
+)
+
+
+class KeyAccess:
+    """Which of the two APIs this config's key reads: asked once per sync (one request each, at most), shared by
+    every stream."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._answers: Dict[str, Tuple[Optional[bool], str]] = {}
+
+    @property
+    def is_admin_key(self) -> bool:
+        key = self._config.get("admin_api_key")
+        return isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX)
+
+    def reads(self, api: str) -> Optional[bool]:
+        """True or False when the API has said; None when it said neither (an error that is not about the key)."""
+        if self.is_admin_key:
+            return True  # documented: an Admin key reads both
+        with self._lock:
+            if api not in self._answers:
+                self._answers[api] = self._ask(api)
+            return self._answers[api][0]
+
+    def refusal(self) -> Optional[str]:
+        """NO_STREAM_READABLE with the API's answers, if the key reads neither API; else None."""
+        if self.reads(ADMIN_API) is not False or self.reads(ANALYTICS_API) is not False:
+            return None
+        return NO_STREAM_READABLE.format(answers="; ".join(self._answers[api][1] for api in (ADMIN_API, ANALYTICS_API)))
+
+    def readable_streams(self, stream_names: Iterable[str]) -> List[str]:
+        analytics, admin = self.reads(ANALYTICS_API) is not False, self.reads(ADMIN_API) is not False
+        return [name for name in stream_names if (analytics if name in ANALYTICS_STREAMS else admin)]
+
+    def _ask(self, api: str) -> Tuple[Optional[bool], str]:
+        now = datetime.now(timezone.utc)
+        today = now.strftime("%Y-%m-%dT00:00:00Z")
+        yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
+        base = (self._config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+        headers = {"x-api-key": str(self._config.get("admin_api_key")), "anthropic-version": "2023-06-01"}
+        if api == ANALYTICS_API:
+            url = f"{base}/v1/organizations/analytics/usage"
+            params = {"starting_at": max(yesterday, "2026-01-01T00:00:00Z"), "ending_at": today,
+                      "time_bucket_width": "1d", "limit": "1"}
+            headers["anthropic-beta"] = ANALYTICS_BETA
+            name = "the Usage and Cost Analytics API"
+        else:
+            url = f"{base}/v1/organizations/usage_report/messages"
+            params = {"starting_at": yesterday, "ending_at": today, "bucket_width": "1d", "limit": "1"}
+            name = "the Admin API"
+        organization_pace(self._config).wait_for_turn()
+        try:
+            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS)
+        except requests.RequestException as error:
+            return None, f"{name}: no answer ({type(error).__name__})"
+        said = f"{name} answered HTTP {response.status_code}"
+        message = api_error_message(response)
+        said = f"{said}: {message}" if message else said
+        if response.ok:
+            return True, said
+        if response.status_code in (401, 403):
+            return False, said
+        return None, said
+
+
+_KEY_ACCESS: Dict[str, KeyAccess] = {}
+_KEY_ACCESS_LOCK = threading.Lock()
+
+
+def key_access(config: Mapping[str, Any]) -> KeyAccess:
+    """The one KeyAccess of this config's key and API URL in this process."""
+    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+    key = hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
+    with _KEY_ACCESS_LOCK:
+        return _KEY_ACCESS.setdefault(key, KeyAccess(config))
+
+
+def forget_key_access() -> None:
+    """Forgets what every key was found to read: for tests, which run many syncs in one process."""
+    with _KEY_ACCESS_LOCK:
+        _KEY_ACCESS.clear()
+
+
+def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> bool:
+    """Whether a stream of `api` must be skipped because the key cannot read that API (said in one warning); ends
+    the sync in one sentence if the key reads neither API."""
+    access = key_access(config)
+    if access.reads(api) is not False:
+        return False
+    refusal = access.refusal()
+    if refusal:
+        raise AirbyteTracedException(message=refusal, failure_type=FailureType.config_error)
+    if api == ADMIN_API:
+        logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
+                       "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
+                       f"are read; deselect {stream} to stop this warning.")
+    else:
+        logger.warning(f"Skipping {stream}: this key may not read the Usage and Cost Analytics API (beta). The other "
+                       f"streams are read; deselect {stream} to stop this warning.")
+    return True

@@ -101,11 +101,8 @@ def _validate_admin_api_key(key: Any) -> None:
         raise ConfigError(
             "admin_api_key has spaces or line breaks around it: paste the key again without them."
         )
-    if key.startswith("sk-ant-api"):
-        raise ConfigError(
-            "admin_api_key is a regular API key (sk-ant-api...), which cannot read usage or cost reports: "
-            f"create an Admin key (sk-ant-admin...) under Settings > Admin keys ({ADMIN_KEYS_URL})."
-        )
+    # No prefix is refused: a Claude Enterprise organization's key (sk-ant-api01-..., read:analytics) shares the
+    # prefix of regular API keys, and reads usage_analytics and cost_analytics. What a key reads is asked of the API.
 
 
 def _validate_lookback(lookback: Any, key: str, default: str) -> None:

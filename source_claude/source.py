@@ -2,7 +2,7 @@ import logging
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Collection, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Collection, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
 
@@ -86,16 +86,20 @@ class SourceClaude(YamlDeclarativeSource):
         unreachable = unreachable_api_url(self._config.get("api_url") or DEFAULT_API_URL)
         if unreachable:
             return AirbyteConnectionStatus(status=Status.FAILED, message=unreachable)
+        refusal, checked_stream, key_reads = what_the_key_reads(self._config, self.resolved_manifest["streams"])
+        if refusal:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=refusal)
         now = datetime.now(timezone.utc)
         probe = SourceClaude(config=last_day_probe_config(self._config, now))
         streams = {stream.name: stream for stream in probe.streams(config=probe._config)}
-        availability = streams[CHECKED_STREAM].check_availability()
+        availability = streams[checked_stream].check_availability()
         if not availability.is_available:
             return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
         waiting = nothing_to_read_yet(self._config, now)
         if waiting:
             logger.warning(waiting)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=waiting)
+        message = " ".join(filter(None, (key_reads, waiting)))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message or None)
 
     def read(
         self,
@@ -128,6 +132,25 @@ class SourceClaude(YamlDeclarativeSource):
             full_refresh = {configured.stream.name for configured in catalog.streams
                             if configured.sync_mode == SyncMode.full_refresh}
             raise incomplete_sync(stream_errors, failure, full_refresh) from None
+
+
+def what_the_key_reads(config: Mapping[str, Any], manifest_streams: List[Mapping[str, Any]]
+                       ) -> Tuple[Optional[str], str, Optional[str]]:
+    """For check: why the key reads nothing (or None), the stream to test it on, and which streams it reads when it
+    is not an Admin key (an Admin key reads every stream, as before: nothing to say)."""
+    access = components.key_access(config)
+    if access.is_admin_key:
+        return None, CHECKED_STREAM, None
+    refusal = access.refusal()
+    if refusal:
+        return refusal, CHECKED_STREAM, None
+    names = [stream["name"] for stream in manifest_streams]
+    readable = access.readable_streams(names)
+    if CHECKED_STREAM in readable:
+        return None, CHECKED_STREAM, None
+    skipped = [name for name in names if name not in readable]
+    return None, readable[0], (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a "
+                               "warning each (an Analytics API key reads only the Usage and Cost Analytics API).")
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],
