@@ -3,8 +3,9 @@
 1. starts the local stand-in of the Anthropic Admin API with 120 days of a synthetic organization;
 2. syncs messages_usage and cost_report with PyAirbyte (the installed `source-claude`, offline) into
    PyAirbyte's default local DuckDB cache (under .demo/);
-3. prints tokens by model and context window for the last 30 days, and cost in USD by cost type,
-   model and token type; writes a PNG chart of daily cost by model;
+3. prints tokens by model and context window for the last 30 days, cost in USD by cost type, model and
+   token type, and the top API keys and users by cost over the last 30 days (from cost_analytics, the Usage
+   and Cost Analytics API); writes a PNG chart of daily cost by model;
 4. checks the warehouse totals against the stand-in's own rows, and stops the stand-in.
 """
 
@@ -26,9 +27,12 @@ from sqlalchemy import text  # noqa: E402
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 from claude_reports import (  # noqa: E402
+    ANALYTICS_COST_SQL,
     COST_BY_TYPE_SQL,
     DAILY_COST_BY_MODEL_SQL,
     TOKENS_BY_MODEL_SQL,
+    TOP_COST_BY_API_KEY_SQL,
+    TOP_COST_BY_USER_SQL,
     local_stand_in,
     write_daily_cost_chart,
 )
@@ -64,6 +68,9 @@ def main() -> None:
         tokens = connection.execute(text(TOKENS_BY_MODEL_SQL), {"since": since.isoformat()}).all()
         costs = connection.execute(text(COST_BY_TYPE_SQL)).all()
         daily = connection.execute(text(DAILY_COST_BY_MODEL_SQL)).all()
+        top_keys = connection.execute(text(TOP_COST_BY_API_KEY_SQL), {"since": since.isoformat(), "top": 5}).all()
+        top_users = connection.execute(text(TOP_COST_BY_USER_SQL), {"since": since.isoformat(), "top": 5}).all()
+        [(analytics_usd,)] = connection.execute(text(ANALYTICS_COST_SQL), {"since": since.isoformat()}).all()
 
     print_table(f"Tokens by model and context window, last 30 days (since {since})",
                 ["model", "context window", "input tokens", "of which cache reads", "output tokens"],
@@ -71,11 +78,18 @@ def main() -> None:
     print_table(f"Cost in USD by cost type, model and token type, {organization.first_day} to {organization.last_day}",
                 ["cost type", "model", "token type", "USD"],
                 [[t, m, k, f"{usd:,.2f}"] for t, m, k, usd in costs])
+    print_table(f"Top API keys by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
+                ["API key", "USD"], [[key, f"{usd:,.2f}"] for key, usd in top_keys])
+    print_table(f"Top users by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
+                ["user", "USD"], [[email, f"{usd:,.2f}"] for email, usd in top_users])
     print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}\n")
     reconcile(organization, since, tokens, costs)
+    reconcile_analytics(organization, since, Decimal(analytics_usd))
     print("""
 The stand-in is stopped. To sync your own organization instead:
   1. create an Admin key in the Claude Console: Settings > Admin keys (https://console.anthropic.com/settings/admin-keys);
+     (a Claude Enterprise organization: a key with read:analytics from claude.ai > Organization settings > API,
+     which reads usage_analytics and cost_analytics);
   2. write config.json: {"admin_api_key": "sk-ant-admin01-...", "start_date": "2025-01-01"}
   3. .venv/bin/source-claude check --config config.json
      or in Python: ab.get_source("source-claude", config=..., local_executable=".venv/bin/source-claude")
@@ -96,6 +110,17 @@ def reconcile(organization: Organization, since: date, tokens: Sequence, costs: 
                  f"USD {synced_usd} vs {truth_usd}")
     print(f"Totals match the stand-in's ground truth exactly: {synced_tokens:,} tokens in the last 30 days, "
           f"${synced_usd:,.10f} in all.")
+
+
+def reconcile_analytics(organization: Organization, since: date, synced_usd: Decimal) -> None:
+    """cost_analytics over the last 30 days must equal the stand-in's cost lines of those days, to the cent
+    (the days the Usage and Cost Analytics API serves: none before 2026-01-01 or older than 365 days)."""
+    first = max(since, date(2026, 1, 1), date.today() - timedelta(days=364))
+    days = [day for day in organization.day_range() if day >= first]
+    truth_usd = sum((v["amount"] for v in expected_cost(organization, days).values()), Decimal(0)) / 100
+    if synced_usd != truth_usd:
+        sys.exit(f"MISMATCH of cost_analytics with the stand-in's ground truth: USD {synced_usd} vs {truth_usd}")
+    print(f"cost_analytics matches the stand-in's ground truth exactly: ${synced_usd:,.10f} in the last 30 days.")
 
 
 def print_table(title: str, headers: List[str], rows: Sequence[Sequence[str]]) -> None:
