@@ -7,7 +7,7 @@ and workspace (the groupings both have).
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
@@ -199,3 +199,51 @@ def test_a_key_that_reads_nothing_ends_the_sync_in_one_sentence(api, config) -> 
     assert any(m.startswith("This key can read none of the streams") for m in messages), messages
     assert "Traceback" not in run.stderr and "sk-ant-api01-no-analytics-scope" not in run.stdout
     assert run.records() == []
+
+
+def test_days_ending_after_data_refreshed_at_wait_for_a_later_sync(api, config, organization, start_date) -> None:
+    """Given the API's data refreshed only up to noon two days ago, the last two days are not settled: none of
+    their rows are emitted and the state stays on the last settled day, so the next sync reads them."""
+    last = organization.last_day
+    refreshed = datetime(last.year, last.month, last.day, 12, tzinfo=timezone.utc) - timedelta(days=1)
+    api.analytics.data_refreshed_at = refreshed
+    try:
+        today, run = on_one_day(lambda: read(config, "usage_analytics"))
+    finally:
+        api.analytics.data_refreshed_at = None
+
+    assert run.exit_code == 0, run.stderr
+    settled = [day for day in analytics_days(organization, start_date, today) if day < last - timedelta(days=1)]
+    assert analytics_usage_totals(run.records("usage_analytics")) == expected_analytics_usage(organization, settled)
+    [state] = run.final_states()
+    assert state["stream"]["stream_state"] == {"starting_at": day_start(last - timedelta(days=2))}
+
+
+def test_rate_limits_and_server_errors_are_waited_out_as_on_the_reports(api, config, organization, start_date) -> None:
+    api.faults = FaultPlan([parse_fault(f"429:reset=1,path={COST_ANALYTICS_PATH}@1"),
+                            parse_fault(f"503:path={COST_ANALYTICS_PATH}@3")])
+    today, run = on_one_day(lambda: (api.clear_log(), read(config, "cost_analytics"))[1])
+
+    assert run.exit_code == 0, run.stderr
+    statuses = [request.status for request in api.api_requests(COST_ANALYTICS_PATH)]
+    assert statuses[:4] == [429, 200, 503, 200]
+    logs = [m["log"]["message"] for m in run.of_type("LOG")]
+    assert any(line.startswith("Waiting") and "HTTP 429" in line for line in logs)
+    total = sum(Decimal(record["amount"]) for record in run.records("cost_analytics"))
+    days = analytics_days(organization, start_date, today)
+    assert total == sum(row.amount_cents for day in days for row in organization.cost_rows(day))
+
+
+def test_a_refused_request_is_not_retried_and_ends_the_sync_in_one_sentence(api, config) -> None:
+    """A 400 carries x-should-retry: false, as every 4xx of the API: one request, then the API's message."""
+    api.faults = FaultPlan([parse_fault(f"400:path={USAGE_ANALYTICS_PATH}@1")])
+    api.clear_log()
+    run = read(config, "usage_analytics")
+
+    assert run.exit_code == 1
+    requests = api.api_requests(USAGE_ANALYTICS_PATH)
+    refused = requests[0]
+    assert refused.status == 400
+    assert [r.query for r in requests].count(refused.query) == 1  # not sent again
+    [message] = {error["message"] for error in run.errors() if error["message"].startswith("The sync stopped")}
+    assert "The Anthropic Admin API refused the request (HTTP 400): Injected fault: HTTP 400" in message
