@@ -197,7 +197,7 @@ class AdminApiErrorHandler(ErrorHandler):
 
     def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
         access = key_access(self.config)
-        if access.is_admin_key or access.reads(self.reads_api) is not False:  # type: ignore[arg-type]
+        if access.is_admin_key or access.reads(str(self.reads_api)) is not False:
             return resolution  # the key is not the reason: the manifest's filter decides
         refusal = access.refusal()
         if refusal:
@@ -1131,6 +1131,9 @@ class CheckpointEachWindow(Retriever):
     retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
     when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
     midway is not checkpointed.
+
+    Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
+    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read.
     """
 
     retriever: Retriever
