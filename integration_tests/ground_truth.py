@@ -151,9 +151,14 @@ def claude_code_by_key(usage_records, model_records) -> Dict[Tuple, Dict[str, An
 ANALYTICS_FLOOR = date(2026, 1, 1)
 
 
+def analytics_first_day(start_date: date, today: date) -> date:
+    """The first day the analytics streams read on `today` (by the UTC clock)."""
+    return max(start_date, ANALYTICS_FLOOR, today - timedelta(days=364))
+
+
 def analytics_days(organization: Organization, start_date: date, today: date) -> list:
     """The days of data the analytics streams can read on `today` (by the UTC clock), from start_date on."""
-    first = max(start_date, ANALYTICS_FLOOR, today - timedelta(days=364))
+    first = analytics_first_day(start_date, today)
     return [day for day in organization.day_range() if first <= day < today]
 
 

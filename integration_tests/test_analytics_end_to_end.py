@@ -24,6 +24,7 @@ from integration_tests.fake_admin_api import (
 )
 from integration_tests.ground_truth import (
     analytics_days,
+    analytics_first_day,
     analytics_usage_totals,
     day_start,
     expected_analytics_usage,
@@ -57,7 +58,8 @@ def test_usage_analytics_holds_every_token_of_the_days_the_api_serves(api, confi
         for row in organization.usage_rows(day):
             if row.account_id:
                 expected[(day_start(day), row.account_id)] += row.output_tokens
-    assert per_user == expected and expected
+    assert per_user == expected
+    assert expected or not days  # on 2026-01-01 the API serves no day yet
 
 
 def test_cost_analytics_money_is_exact_and_per_api_key(api, config, organization, start_date) -> None:
@@ -65,15 +67,15 @@ def test_cost_analytics_money_is_exact_and_per_api_key(api, config, organization
 
     assert run.exit_code == 0, run.stderr
     records = run.records("cost_analytics")
-    assert records
+    days = analytics_days(organization, start_date, today)
+    assert records or not days
     for record in records:
         assert isinstance(record["amount"], str) and isinstance(record["list_amount"], str)
         assert record["amount_usd"] * 100 == Decimal(record["amount"])
         assert record["list_amount_usd"] * 100 == Decimal(record["list_amount"])
         assert record["currency"] == "USD"
-    assert {record["starting_at"] for record in records} == {
-        day_start(day) for day in analytics_days(organization, start_date, today)}
-    assert any(record.get("api_key_id") for record in records)
+    assert {record["starting_at"] for record in records} == {day_start(day) for day in days}
+    assert any(record.get("api_key_id") for record in records) or not days
 
 
 def test_reconciliation_with_the_legacy_streams_for_the_same_days(api, config, organization, start_date) -> None:
@@ -98,14 +100,15 @@ def test_reconciliation_with_the_legacy_streams_for_the_same_days(api, config, o
                 totals[(record["starting_at"], record.get("workspace_id"))] += Decimal(record["amount"])
         return dict(totals)
 
-    assert tokens("usage_analytics") == tokens("messages_usage") and tokens("messages_usage")
-    assert amounts("cost_analytics") == amounts("cost_report") and amounts("cost_report")
+    assert tokens("usage_analytics") == tokens("messages_usage") and (tokens("messages_usage") or not days)
+    assert amounts("cost_analytics") == amounts("cost_report") and (amounts("cost_report") or not days)
 
 
 def test_small_pages_and_an_expired_cursor_emit_every_row_once(api, config, organization, start_date) -> None:
-    api.analytics.max_rows_per_page = 150
-    # Requests 2 and 5 ask for later pages of the first and second window: their cursors have expired.
-    api.faults = FaultPlan([parse_fault(f"410:path={USAGE_ANALYTICS_PATH}@2,5")])
+    api.analytics.max_rows_per_page = 30
+    # A day holds more than 30 rows, so the first window has at least two pages, and requests 2 and 4 (its second
+    # page, then its second page again after the restart) find their cursors expired.
+    api.faults = FaultPlan([parse_fault(f"410:path={USAGE_ANALYTICS_PATH}@2,4")])
     try:
         today, run = on_one_day(lambda: (api.clear_log(), read(config, "usage_analytics"))[1])
     finally:
@@ -134,16 +137,18 @@ def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(sta
         first = read(config, "cost_analytics")
         assert first.exit_code == 0, first.stderr
         [state] = first.final_states()
-        restated = organization.last_day - timedelta(days=10)
+        restated = organization.last_day  # inside the lookback, and served on any date but 2026-01-01
         before = sum(row.amount_cents for row in organization.cost_rows(restated))
         organization.restate(restated)
         api.clear_log()
-        second = read({**config, "analytics_lookback_window_days": 12}, "cost_analytics", state=[state])
+        today, second = on_one_day(lambda: read({**config, "analytics_lookback_window_days": 12}, "cost_analytics",
+                                                state=[state]))
 
     assert state["stream"]["stream_state"]["starting_at"] == day_start(organization.last_day)
     assert second.exit_code == 0, second.stderr
+    first_reread = max(organization.last_day - timedelta(days=12), analytics_first_day(start_date, today))
     assert min(request.query["starting_at"][0] for request in api.api_requests(COST_ANALYTICS_PATH)) == \
-        day_start(organization.last_day - timedelta(days=12))
+        day_start(first_reread)
     merged = deduplicated(first.records("cost_analytics") + second.records("cost_analytics"))
     after = sum(Decimal(r["amount"]) for r in merged.values() if r["starting_at"] == day_start(restated))
     assert after == sum(row.amount_cents for row in organization.cost_rows(restated)) != before
@@ -169,7 +174,7 @@ def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_
     assert run.exit_code == 0, run.stderr
     assert analytics_usage_totals(run.records("usage_analytics")) == expected_analytics_usage(
         organization, analytics_days(organization, start_date, today))
-    assert run.records("cost_analytics")
+    assert run.records("cost_analytics") or not analytics_days(organization, start_date, today)
     warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
     for stream in ADMIN_ONLY:
         assert len([w for w in warnings if w.startswith(f"Skipping {stream}: this key reads only")]) == 1, warnings
@@ -216,17 +221,19 @@ def test_days_ending_after_data_refreshed_at_wait_for_a_later_sync(api, config, 
     settled = [day for day in analytics_days(organization, start_date, today) if day < last - timedelta(days=1)]
     assert analytics_usage_totals(run.records("usage_analytics")) == expected_analytics_usage(organization, settled)
     [state] = run.final_states()
-    assert state["stream"]["stream_state"] == {"starting_at": day_start(last - timedelta(days=2))}
+    # The last settled day, or where the stream starts if none of its days is settled yet.
+    claimed = max(last - timedelta(days=2), analytics_first_day(start_date, today))
+    assert state["stream"]["stream_state"] == {"starting_at": day_start(claimed)}
 
 
 def test_rate_limits_and_server_errors_are_waited_out_as_on_the_reports(api, config, organization, start_date) -> None:
     api.faults = FaultPlan([parse_fault(f"429:reset=1,path={COST_ANALYTICS_PATH}@1"),
-                            parse_fault(f"503:path={COST_ANALYTICS_PATH}@3")])
+                            parse_fault(f"503:path={COST_ANALYTICS_PATH}@2")])
     today, run = on_one_day(lambda: (api.clear_log(), read(config, "cost_analytics"))[1])
 
     assert run.exit_code == 0, run.stderr
     statuses = [request.status for request in api.api_requests(COST_ANALYTICS_PATH)]
-    assert statuses[:4] == [429, 200, 503, 200]
+    assert statuses[:3] == [429, 503, 200]  # the first request, waited out twice
     logs = [m["log"]["message"] for m in run.of_type("LOG")]
     assert any(line.startswith("Waiting") and "HTTP 429" in line for line in logs)
     total = sum(Decimal(record["amount"]) for record in run.records("cost_analytics"))
