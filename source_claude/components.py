@@ -687,7 +687,7 @@ def utc_moment(value: str) -> datetime:
 
 def with_exact_amount(result_row: Mapping[str, Any], amount_field: Optional[str]) -> Dict[str, Any]:
     """A result row parsed with exact decimals, ready for orjson: the amount as its decimal text (the schema's
-    string), any other exact number as a Fragment of its own text."""
+    string), any other exact number as an exact_number()."""
     row = {name: exact_json(value) for name, value in result_row.items()}
     amount = result_row.get(amount_field) if amount_field else None
     if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
@@ -758,8 +758,26 @@ def add_amount_usd(record: MutableMapping[str, Any], cents_field: str) -> None:
     """Adds `amount_usd` = cents / 100, exact: a JSON number whose text is the exact decimal quotient."""
     usd = cents_to_usd(record.get(cents_field))
     if usd is not None:
-        # orjson writes a Fragment verbatim, so the number reaches the destination without a float in between.
-        record["amount_usd"] = orjson.Fragment(usd.encode())
+        record["amount_usd"] = exact_number(usd)
+
+
+# Every decimal of at most this many significant digits is the shortest text of the double nearest to it (a double
+# holds 15.95 decimal digits), so that double is written back as exactly that decimal.
+FLOAT_EXACT_DIGITS = 15
+
+
+def exact_number(text: str) -> Any:
+    """A decimal's exact text as a value every runtime writes as a JSON number of exactly that value.
+
+    A float when the text has at most FLOAT_EXACT_DIGITS significant digits: every serializer (orjson in the CLI and
+    the manifest-only runtime, the Connector Builder's schema inference and response) writes such a float as its
+    shortest text, which is the decimal itself (trailing zeros aside: 2.50 is written 2.5). No arithmetic is ever done
+    in float. A longer decimal, which the API has never sent, stays an orjson Fragment of its text: written verbatim
+    by the CLI and the manifest-only runtime, but refused by the Builder's schema inference.
+    """
+    if len(text.lstrip("-").replace(".", "").lstrip("0")) <= FLOAT_EXACT_DIGITS:
+        return float(text)
+    return orjson.Fragment(text.encode())
 
 
 def cents_to_usd(cents: Any) -> Optional[str]:
@@ -790,8 +808,8 @@ class ClaudeCodeSharedPagesRequester(Requester):
     It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
     stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
     REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
-    disk, not memory, and never outlive the run; without that directory (a source read without the entrypoint) each
-    stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
+    disk, not memory, and never outlive the run; without that directory (the Connector Builder, a source read without
+    the entrypoint) each stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
     truncated page is fetched again and never handed to the other stream.
     """
 
@@ -818,9 +836,10 @@ class ClaudeCodeSharedPagesRequester(Requester):
         return response
 
     def _shared_pages(self) -> Optional[SQLiteCache]:
-        # Looked up at each request: the entrypoint sets the directory after the streams are built.
+        # Looked up at each request: the entrypoint sets the directory after the streams are built. The Connector
+        # Builder runs no entrypoint: there the variable is unset, or names the directory of a run that has ended.
         directory = os.environ.get(ENV_REQUEST_CACHE_PATH)
-        if not directory:
+        if not directory or not os.path.isdir(directory):
             return None
         pages_path = os.path.join(directory, f"{self.pages_file}.sqlite")
         if pages_path != self._pages_path:
@@ -984,7 +1003,7 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
         "cache_creation_tokens": tokens.get("cache_creation"),
         "estimated_cost_cents": exact_json(cost.get("amount")),
         "currency": cost.get("currency"),
-        "estimated_cost_usd": orjson.Fragment(usd.encode()) if usd is not None else None,
+        "estimated_cost_usd": exact_number(usd) if usd is not None else None,
     }
 
 
@@ -1001,9 +1020,9 @@ def utc_day(value: Any) -> Optional[str]:
 
 
 def exact_json(value: Any) -> Any:
-    """A parsed value ready for orjson: Decimals (exact JSON numbers) become Fragments of their own text."""
+    """A parsed value ready for every runtime's serializer: Decimals (exact JSON numbers) become exact_number()s."""
     if isinstance(value, Decimal):
-        return orjson.Fragment(format(value, "f").encode())
+        return exact_number(format(value, "f"))
     if isinstance(value, dict):
         return {key: exact_json(member) for key, member in value.items()}
     if isinstance(value, list):

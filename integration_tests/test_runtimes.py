@@ -1,0 +1,89 @@
+"""The same manifest.yaml and components.py in every runtime Airbyte runs low-code connectors in, against the stand-in:
+the Connector Builder's test read and the manifest-only runtime (`source-declarative-manifest`) give what the
+`source-claude` command gives, money exact included."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Dict, List, Mapping
+
+import pytest
+
+from integration_tests.connector_builder import builder_test_read, problems_logged, records_read
+from integration_tests.connector_cli import configured_catalog, run_connector
+from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi
+
+PRIMARY_KEYS = {"workspace_members": ("workspace_id", "user_id")}
+KEYED_BY_ID = ("organization", "workspaces", "api_keys", "users", "invites")
+
+
+def primary_key(stream: str, record: Mapping[str, Any]) -> tuple:
+    fields = PRIMARY_KEYS.get(stream) or (("id",) if stream in KEYED_BY_ID else ("row_key",))
+    return tuple(record[field] for field in fields)
+
+
+def by_key(stream: str, records: List[Mapping[str, Any]]) -> Dict[tuple, Mapping[str, Any]]:
+    """Records by primary key, without their null fields: the Builder's answer omits them (its serializer drops
+    None values), which is how it shows a null."""
+    keyed = {primary_key(stream, record): without_nulls(record) for record in records}
+    assert len(keyed) == len(records), f"{stream}: two records with one key"
+    return keyed
+
+
+def without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: without_nulls(member) for name, member in value.items() if member is not None}
+    return value
+
+
+@pytest.fixture(scope="module")
+def every_stream() -> List[str]:
+    [catalog] = run_connector("discover", {"admin_api_key": "sk-ant-admin01-x", "start_date": "2025-01-01"}) \
+        .of_type("CATALOG")
+    return [stream["name"] for stream in catalog["catalog"]["streams"]]
+
+
+@pytest.fixture(scope="module")
+def module_config(fake_api: FakeAdminApi, organization) -> Dict[str, Any]:
+    return {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": (organization.first_day - timedelta(days=5)).isoformat(),
+            "api_url": fake_api.url}
+
+
+@pytest.fixture(scope="module")
+def package_read(fake_api: FakeAdminApi, module_config, every_stream):
+    """One sync of every stream by the `source-claude` command: what the other runtimes must give."""
+    fake_api.clear_log()
+    run = run_connector("read", module_config, configured_catalog(*every_stream, sync_mode="full_refresh"))
+    assert run.exit_code == 0, run.errors()
+    return run
+
+
+def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, module_config, every_stream,
+                                                                 package_read) -> None:
+    """Given the manifest and components.py injected as the Connector Builder injects them, When each stream is test
+    read, Then it gives the records the CLI's sync gives, money exact: amount the API's decimal text, amount_usd and
+    estimated_cost_usd exactly a hundredth of their cents."""
+    for stream in every_stream:
+        answer = builder_test_read(module_config, stream)
+        records = records_read(answer)
+
+        assert problems_logged(answer) == [], stream
+        assert records, f"{stream}: the test read gave no record"
+        assert by_key(stream, records) == by_key(stream, package_read.records(stream)), stream
+        for record in records:
+            if "amount_usd" in record:
+                assert isinstance(record["amount"], str)
+                assert record["amount_usd"] * 100 == Decimal(record["amount"])
+            if record.get("estimated_cost_usd") is not None:
+                assert record["estimated_cost_usd"] * 100 == record["estimated_cost_cents"]
+
+
+def test_the_builder_reads_claude_code_without_the_entrypoint_s_cache_directory(module_config, package_read,
+                                                                                tmp_path) -> None:
+    """Given REQUEST_CACHE_PATH naming a directory that no longer exists (the Builder server's process outlives the
+    runs that set it), When the Claude Code streams are test read, Then each reads its own pages, and all of them."""
+    gone = tmp_path / "ended-run"
+    for stream in ("claude_code_usage", "claude_code_model_usage"):
+        answer = builder_test_read(module_config, stream, env={"REQUEST_CACHE_PATH": str(gone)})
+
+        assert by_key(stream, records_read(answer)) == by_key(stream, package_read.records(stream)), stream
+    assert not gone.exists()
