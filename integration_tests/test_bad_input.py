@@ -81,7 +81,7 @@ def test_a_catalog_naming_an_unknown_stream(api, config) -> None:
         ('[{"type": "STREAM", "stream": {', "source-claude could not read its input"),
         (json.dumps([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "cost_report"},
                                                     "stream_state": {"starting_at": "last tuesday"}}}]),
-         "The saved state of cost_report has starting_at 'last tuesday', which is not a UTC timestamp"),
+         "The saved state of cost_report has starting_at 'last tuesday', which is not a UTC date like 2025-01-31T00:00:00Z"),
     ],
     ids=["not JSON", "a cursor that is not a timestamp"],
 )

@@ -2,6 +2,7 @@
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import (Any, Deque, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
@@ -34,6 +35,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
+from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
@@ -187,7 +189,7 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return self._within_retry_budget(response_or_exception, resolution, incomplete)
+        return with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
@@ -210,6 +212,19 @@ class AdminApiErrorHandler(ErrorHandler):
                                    final_message(response_or_exception, resolution, incomplete))
         self._retries[request] = [first_answer_at, retries + 1]
         return resolution
+
+
+# What every failure that ends a sync says last, where it arises (a config error says what to fix instead): the CDK's
+# own summary of a failed sync lists the streams' exceptions, not what happens next.
+NEXT_SYNC = ("Every record up to each stream's last saved state was delivered: once the cause is fixed, the next sync "
+             "resumes each incremental stream from there (and reads a full refresh again in full).")
+
+
+def with_next_sync(resolution: ErrorResolution) -> ErrorResolution:
+    if resolution.response_action != ResponseAction.FAIL or resolution.failure_type == FailureType.config_error:
+        return resolution
+    return ErrorResolution(resolution.response_action, resolution.failure_type,
+                           f"{resolution.error_message or 'The Anthropic Admin API request failed.'} {NEXT_SYNC}")
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
@@ -236,8 +251,7 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution, incom
         return (
             f"The Anthropic Admin API kept rate limiting this organization (HTTP 429) {how_long}. Its request limit "
             "is shared by every key and tool of the organization, so another tool may be polling it (set "
-            "max_requests_per_minute to leave it room). Incremental streams resume from their last saved state at "
-            "the next sync."
+            "max_requests_per_minute to leave it room)."
         )
     if incomplete:
         return (f"The Anthropic Admin API kept answering {where(response_or_exception)} with a page that is not whole "
@@ -346,7 +360,7 @@ class NoRepeatedPages(PaginationStrategy):
         if token in seen:
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
-                         f"so following it would read the same pages forever: {CHECK_API_URL}."),
+                         f"so following it would read the same pages forever: {CHECK_API_URL}. {NEXT_SYNC}"),
                 internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
                 failure_type=FailureType.system_error,
             )
@@ -355,7 +369,7 @@ class NoRepeatedPages(PaginationStrategy):
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
                          f"more pages than its {days} days of buckets can fill, so it would page forever: "
-                         f"{CHECK_API_URL}."),
+                         f"{CHECK_API_URL}. {NEXT_SYNC}"),
                 internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
                 failure_type=FailureType.system_error,
             )
@@ -706,7 +720,7 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
             message=(f"The Anthropic Admin API answered {where(response)} with a record this connector cannot read, "
                      "so the sync stops rather than skip it: check that api_url is https://api.anthropic.com, or a "
                      "proxy that passes responses through unchanged; if it is, the API has changed the shape of its "
-                     "records and the connector needs an update."),
+                     f"records and the connector needs an update. {NEXT_SYNC}"),
             internal_message=f"{type(error).__name__}: {error}, reading a page from {request_url(response)}",
             failure_type=FailureType.system_error,
         ) from error
@@ -720,7 +734,8 @@ def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PA
         raise AirbyteTracedException(
             message=(
                 "The Anthropic Admin API returned a response that is not a whole page "
-                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API."
+                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API. "
+                f"{NEXT_SYNC}"
             ),
             internal_message=f"Unreadable page from {response.url}",
             failure_type=FailureType.transient_error,
@@ -1148,3 +1163,143 @@ class CheckpointEachWindow(Retriever):
         # when it closes the window, exactly as it does for the window's real records.
         self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                    associated_slice=stream_slice))
+
+
+# -- Config rules --------------------------------------------------------------------------------------------------
+# Each rule says in one sentence what is wrong with the config and how to fix it: the spec's JSON schema guards the
+# form too, but its messages ("32 is greater than the maximum of 31") name neither the field nor the fix. The
+# manifest runs the one-field rules (its spec's config_normalization_rules, a DpathValidator per field, in every
+# runtime); whole_config_rules() needs several fields, or an absent one, which a DpathValidator never sees.
+
+ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
+DEFAULT_API_URL = "https://api.anthropic.com"
+_DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, failure_type=FailureType.config_error)
+
+
+@dataclass
+class AdminApiKeyRule(ValidationStrategy):
+    """admin_api_key: an Admin key pasted whole, not a regular API key (which the reports refuse with a 403)."""
+
+    def validate(self, key: Any) -> None:
+        if not isinstance(key, str) or not key.strip():
+            raise config_error(
+                "admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console "
+                f"under Settings > Admin keys ({ADMIN_KEYS_URL}) and paste it in.")
+        if key != key.strip():
+            raise config_error("admin_api_key has spaces or line breaks around it: paste the key again without them.")
+        if key.startswith("sk-ant-api"):
+            raise config_error(
+                "admin_api_key is a regular API key (sk-ant-api...), which cannot read usage or cost reports: "
+                f"create an Admin key (sk-ant-admin...) under Settings > Admin keys ({ADMIN_KEYS_URL}).")
+
+
+@dataclass
+class DateRule(ValidationStrategy):
+    """A UTC date or RFC 3339 date-time that names a real day; for start_date (starts_reading), one whose first
+    whole UTC day has begun, since reading starts at the first midnight UTC at or after it."""
+
+    field: str
+    starts_reading: bool = False
+
+    def validate(self, value: Any) -> None:
+        moment = parse_config_datetime(value, self.field)
+        if moment is None or not self.starts_reading:
+            return
+        now = datetime.now(timezone.utc)
+        if moment > now:
+            raise config_error(
+                f"{self.field} {value} is in the future, so there is nothing to read yet: set it to a past UTC date, "
+                "for example the day your organization started using the API.")
+        first_day = first_whole_utc_day(moment)
+        if first_day > now:
+            raise config_error(
+                f"{self.field} {value} leaves no whole UTC day to read yet: reading starts at the first midnight UTC "
+                f"at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set {self.field} to a date.")
+
+
+@dataclass
+class WholeNumberRule(ValidationStrategy):
+    """A whole number from minimum to maximum (JSON's 3.0 or "3" and true are not), or null for the default."""
+
+    field: str
+    minimum: int
+    maximum: int
+    # What the number counts (" of days"), and what to do instead.
+    unit: str = ""
+    advice: str = ""
+
+    def validate(self, number: Any) -> None:
+        if number is None:
+            return
+        if isinstance(number, bool) or not isinstance(number, int) or not self.minimum <= number <= self.maximum:
+            raise config_error(f"{self.field} must be a whole number{self.unit} from {self.minimum} to {self.maximum}, "
+                               f"not {number!r}: {self.advice}")
+
+
+@dataclass
+class ApiUrlRule(ValidationStrategy):
+    """api_url: an http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
+
+    def validate(self, api_url: Any) -> None:
+        if api_url is None or api_url == "":
+            return
+        parts = urlsplit(api_url) if isinstance(api_url, str) else None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+            raise config_error(f"api_url {api_url!r} is not a URL: leave it empty to use {DEFAULT_API_URL}, "
+                               "or give the https:// address of your proxy.")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise config_error(f"api_url {api_url!r} is not https: the Admin key must only travel encrypted, "
+                               "so use an https:// address (plain http is accepted only for localhost).")
+
+
+def is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def whole_config_rules(config: Mapping[str, Any]) -> None:
+    """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
+    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read)."""
+    AdminApiKeyRule().validate(config.get("admin_api_key"))
+    start = parse_config_datetime(config.get("start_date"), "start_date")
+    if start is None:
+        raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
+    end = parse_config_datetime(config.get("end_date"), "end_date")
+    first_day = first_whole_utc_day(start)
+    if end is not None and end <= first_day:
+        raise config_error(f"end_date {config['end_date']} is not after start_date {config['start_date']}: "
+                           "set end_date later than start_date, or leave it empty to read up to now.")
+    if end is not None and end < first_day + timedelta(days=1):
+        raise config_error(
+            f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
+            f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
+
+
+def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
+    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DATE_OR_DATETIME.match(value):
+        raise config_error(f"{key} {value!r} is not a date: use a UTC date like 2025-01-01 "
+                           "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
+    try:
+        parsed = isoparse(value)
+    except ValueError:
+        raise config_error(f"{key} {value!r} is not a real calendar date: check the month and day, "
+                           "for example 2025-01-31.") from None
+    return (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+
+
+def first_whole_utc_day(moment: datetime) -> datetime:
+    """The first midnight UTC at or after `moment`: where reading starts, so no data before start_date is asked for."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+

@@ -1,13 +1,21 @@
-"""Every config mistake gets one sentence that says what is wrong and how to fix it."""
+"""Every config mistake gets one sentence that says what is wrong and how to fix it, as a config error, when the
+source is built: the manifest's config rules (one per field) and the package's whole-config rules."""
 
-from datetime import datetime, timezone
-
+import freezegun
 import pytest
 
-from source_claude.config_validation import ConfigError, validate_config
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_claude import SourceClaude
 from unit_tests.builders import config
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = "2025-03-10T12:00:00Z"
+
+
+def validate_config(user_config) -> None:
+    with freezegun.freeze_time(NOW):
+        SourceClaude(config=user_config)
 
 
 @pytest.mark.parametrize(
@@ -47,9 +55,10 @@ NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
     ],
 )
 def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
-    with pytest.raises(ConfigError) as raised:
-        validate_config(config(**overrides), now=NOW)
-    assert expected in str(raised.value)
+    with pytest.raises(AirbyteTracedException) as raised:
+        validate_config({name: value for name, value in config(**overrides).items() if value is not None})
+    assert expected in raised.value.message
+    assert raised.value.failure_type == FailureType.config_error
 
 
 @pytest.mark.parametrize(
@@ -72,11 +81,11 @@ def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
     ],
 )
 def test_valid_configs_pass(overrides) -> None:
-    validate_config(config(**overrides), now=NOW)
+    validate_config(config(**overrides))
 
 
 def test_messages_never_contain_the_key() -> None:
     key = "sk-ant-api03-SECRET-VALUE"
-    with pytest.raises(ConfigError) as raised:
-        validate_config(config(admin_api_key=key), now=NOW)
-    assert key not in str(raised.value) and "SECRET" not in str(raised.value)
+    with pytest.raises(AirbyteTracedException) as raised:
+        validate_config(config(admin_api_key=key))
+    assert key not in raised.value.message and "SECRET" not in raised.value.message

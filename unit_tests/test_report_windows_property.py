@@ -20,9 +20,10 @@ from dateutil.parser import isoparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude import SourceClaude
 from unit_tests.builders import catalog, config
@@ -112,14 +113,19 @@ def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
                          **({"lookback_window_days": lookback} if lookback is not None else {}))
     configured = catalog(stream, SyncMode.incremental)
     saved = StateBuilder().with_stream_state(stream, {"starting_at": state}).build() if state else None
+    expected = expected_windows(now, start_date, end_date, state, 3 if lookback is None else lookback)
     with freezegun.freeze_time(now), requests_mock.Mocker() as api:
         api.get(requests_mock.ANY, json=EMPTY_PAGE)
-        output = read(SourceClaude(catalog=configured, config=user_config, state=saved), user_config, configured,
-                      saved)
+        try:
+            source = SourceClaude(catalog=configured, config=user_config, state=saved)
+        except AirbyteTracedException as refused:
+            # A config is refused, in one sentence, only when there is nothing to read.
+            assert (refused.failure_type, expected) == (FailureType.config_error, []), refused.message
+            return
+        output = read(source, user_config, configured, saved)
 
     assert not output.errors, output.errors[0].trace.error.internal_message
     windows = requested_windows(api.request_history)
-    expected = expected_windows(now, start_date, end_date, state, 3 if lookback is None else lookback)
     assert all(later[0] == earlier[1] for earlier, later in zip(windows, windows[1:])), "a day lost or read twice"
     assert all(end <= floor_day(now) for _, end in windows), "asked for today's unfinished day"
     assert windows == expected

@@ -9,7 +9,16 @@ PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days",
 
 
 def connection_specification() -> dict:
-    return SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+    """The properties users see: check_last_whole_day_only is the check's own (check.config_overrides), hidden."""
+    spec = SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+    return {**spec, "properties": {name: field for name, field in spec["properties"].items()
+                                   if not field.get("airbyte_hidden")}}
+
+
+def test_the_check_s_own_field_is_hidden_and_never_set_by_default() -> None:
+    field = SourceClaude().spec(logging.getLogger("test")).connectionSpecification["properties"][
+        "check_last_whole_day_only"]
+    assert (field["airbyte_hidden"], field["default"]) == (True, False)
 
 
 def test_properties_required_and_order() -> None:
