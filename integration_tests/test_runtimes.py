@@ -2,6 +2,7 @@
 the Connector Builder's test read and the manifest-only runtime (`source-declarative-manifest`) give what the
 `source-claude` command gives, money exact included."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping
@@ -9,8 +10,8 @@ from typing import Any, Dict, List, Mapping
 import pytest
 
 from integration_tests.connector_builder import builder_test_read, problems_logged, records_read
-from integration_tests.connector_cli import configured_catalog, run_connector
-from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi
+from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
+from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, parse_fault
 
 PRIMARY_KEYS = {"workspace_members": ("workspace_id", "user_id")}
 KEYED_BY_ID = ("organization", "workspaces", "api_keys", "users", "invites")
@@ -52,9 +53,59 @@ def module_config(fake_api: FakeAdminApi, organization) -> Dict[str, Any]:
 def package_read(fake_api: FakeAdminApi, module_config, every_stream):
     """One sync of every stream by the `source-claude` command: what the other runtimes must give."""
     fake_api.clear_log()
-    run = run_connector("read", module_config, configured_catalog(*every_stream, sync_mode="full_refresh"))
+    run = run_connector("read", module_config, configured_catalog(*every_stream))
     assert run.exit_code == 0, run.errors()
     return run
+
+
+def test_the_manifest_only_runtime_syncs_every_stream_as_the_package_does(fake_api, module_config, every_stream,
+                                                                         package_read) -> None:
+    """Given manifest.yaml and components.py run by `source-declarative-manifest`, When every stream is synced, Then
+    each gives the package's records and final state."""
+    fake_api.clear_log()
+    run = run_connector("read", module_config, configured_catalog(*every_stream), runtime="manifest-only")
+
+    assert run.exit_code == 0, run.errors()
+    for stream in every_stream:
+        assert run.records(stream), f"{stream}: no record"
+        assert by_key(stream, run.records(stream)) == by_key(stream, package_read.records(stream)), stream
+    assert run.final_states() == package_read.final_states()
+
+
+FAILURES = {
+    # A revoked key: HTTP 401 on the first request.
+    "a rejected key": ({"admin_api_key": "sk-ant-admin01-revoked"}, []),
+    # Every answer a 429 whose reset is past the 15 minutes the connector waits: it gives up at once.
+    "a server that keeps refusing": ({}, ["429:reset=1000@1-"]),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_the_manifest_only_runtime_fails_as_the_package_does(failure, api, config) -> None:
+    """The stream's error (its sentence and failure type) and the exit code are the package's; check says the same
+    sentence, which the CDK's own check wraps in the repr of another."""
+    overrides, faults = FAILURES[failure]
+    bad = {**config, **overrides}
+    runs = {}
+    for runtime in RUNTIMES:
+        api.faults = FaultPlan([parse_fault(fault) for fault in faults])
+        runs[runtime] = (run_connector("read", bad, configured_catalog("messages_usage"), runtime=runtime),
+                         run_connector("check", bad, runtime=runtime))
+
+    (package_read, package_check), (other_read, other_check) = runs["package"], runs["manifest-only"]
+    assert package_read.exit_code == other_read.exit_code == 1
+    stream_error = package_read.errors()[0]
+    assert (without_times(other_read.errors()[0]["message"]), other_read.errors()[0]["failure_type"]) == \
+        (without_times(stream_error["message"]), stream_error["failure_type"])
+    assert package_check.connection_status()["status"] == other_check.connection_status()["status"] == "FAILED"
+    assert without_times(package_check.connection_status()["message"]) in \
+        without_times(other_check.connection_status()["message"])
+    assert stream_error["message"].split(" (HTTP")[0] in package_check.connection_status()["message"]
+
+
+def without_times(message: str) -> str:
+    """The sentence without the times it names (a rate limit's reset is a few seconds later in the second run)."""
+    return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "<time>", message)
 
 
 def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, module_config, every_stream,
