@@ -324,6 +324,7 @@ class NoRepeatedPages(PaginationStrategy):
     # Interpolated with stream_interval: the days of a report window. A window holds one daily bucket per day, and
     # a page at least one bucket, so it has at most that many pages.
     window_days: Optional[str] = None
+    # Not written in the manifest: the CDK's factory passes the paginator's decoder.
     decoder: Optional[Decoder] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1067,6 +1068,7 @@ class CursorAtBucketStart(StateMigration):
     # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
     # past it is read as it, with a warning, so the stream goes on from the lookback before it.
     newest_bucket: Optional[str] = None
+    # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1144,7 +1146,9 @@ class CheckpointEachWindow(Retriever):
     parameters: InitVar[Mapping[str, Any]]
     # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
     last_bucket_read: str
-    # The stream's ConcurrentCursor: the CDK's factory passes it to the stream's retriever.
+    # Neither is written in the manifest. The stream's ConcurrentCursor: the CDK's factory passes it to the stream's
+    # retriever. The stream's name: the factory passes it too, and a stream's $parameters.name would set it as well
+    # (the CDK copies every $parameters key onto each component below it that has a field of that name).
     cursor: Any = None
     name: str = ""
 
