@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 from dateutil.parser import isoparse
+from isodate import parse_duration
 from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
@@ -1080,6 +1081,42 @@ class CursorAtBucketStart(StateMigration):
             )
             bucket = newest
         return {**stream_state, self.cursor_field: bucket.strftime(self.cursor_format)}
+
+
+@dataclass
+class StartWithoutState(StateMigration):
+    """For a stream without saved state, the state from which its sync reads from exactly `start`.
+
+    It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
+    clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
+    older than it, and the hours in between would never be read. As a state it applies only where there is none
+    (the first sync, and a full refresh); after that the saved state takes over. The cursor reads from its lookback
+    before a state, so the lookback is added to `start`.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str
+    cursor_format: str
+    # Interpolated; an RFC 3339 time, or empty for no default (the cursor's own start applies).
+    start: str
+    # Interpolated; the cursor's lookback_window, an ISO 8601 duration.
+    lookback: str = "PT0S"
+    declarative_stream: Any = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._start = InterpolatedString.create(self.start, parameters=parameters)
+        self._lookback = InterpolatedString.create(self.lookback, parameters=parameters)
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        return not stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        start = self._start.eval(self.config)
+        if not start:
+            return stream_state
+        lookback = parse_duration(self._lookback.eval(self.config) or "PT0S")
+        return {self.cursor_field: (isoparse(start) + lookback).strftime(self.cursor_format)}
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:

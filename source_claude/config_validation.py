@@ -15,6 +15,8 @@ from dateutil.parser import isoparse
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
 MAX_LOOKBACK_DAYS = 31
+# One window of hourly buckets: a longer lookback would cost every incremental sync another request.
+MAX_HOURLY_LOOKBACK_HOURS = 168
 MAX_REQUESTS_PER_MINUTE = 6000
 
 _DATE_OR_DATETIME = re.compile(
@@ -59,6 +61,8 @@ def validate_config(config: Mapping[str, Any], now: Optional[datetime] = None) -
         )
     _validate_lookback(config.get("lookback_window_days"), "lookback_window_days", "3")
     _validate_lookback(config.get("claude_code_lookback_window_days"), "claude_code_lookback_window_days", "4")
+    _validate_hourly_start_date(config, start, end, now)
+    _validate_hourly_lookback(config.get("hourly_lookback_window_hours"))
     _validate_requests_per_minute(config.get("max_requests_per_minute"))
     _validate_api_url(config.get("api_url"))
 
@@ -89,6 +93,12 @@ def first_whole_utc_day(moment: datetime) -> datetime:
     return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
+def first_whole_utc_hour(moment: datetime) -> datetime:
+    """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
+
+
 def _validate_admin_api_key(key: Any) -> None:
     if not isinstance(key, str) or not key.strip():
         raise ConfigError(
@@ -113,6 +123,40 @@ def _validate_lookback(lookback: Any, key: str, default: str) -> None:
         raise ConfigError(
             f"{key} must be a whole number of days from 0 to {MAX_LOOKBACK_DAYS}, not {lookback!r}: "
             f"the default, {default}, suits most organizations."
+        )
+
+
+def _validate_hourly_start_date(config: Mapping[str, Any], start: datetime, end: Optional[datetime],
+                                now: datetime) -> None:
+    hourly_start = parse_config_datetime(config.get("hourly_start_date"), "hourly_start_date")
+    if hourly_start is None:
+        return
+    value = config["hourly_start_date"]
+    if hourly_start < start:
+        raise ConfigError(
+            f"hourly_start_date {value} is before start_date {config['start_date']}, and nothing before start_date is "
+            "read: set hourly_start_date on or after start_date, or leave it empty to read the last 30 days."
+        )
+    first_hour = first_whole_utc_hour(hourly_start)
+    if first_hour > now:
+        raise ConfigError(
+            f"hourly_start_date {value} leaves no whole UTC hour to read yet (reading starts at "
+            f"{first_hour:%Y-%m-%dT%H:%M:%SZ}): set it to a past hour, or leave it empty to read the last 30 days."
+        )
+    if end is not None and end < first_hour + timedelta(hours=1):
+        raise ConfigError(
+            f"hourly_start_date {value} leaves no whole UTC hour before end_date {config['end_date']}, so "
+            "messages_usage_hourly would read nothing: set hourly_start_date earlier, or leave it empty."
+        )
+
+
+def _validate_hourly_lookback(lookback: Any) -> None:
+    if lookback is None:
+        return
+    if isinstance(lookback, bool) or not isinstance(lookback, int) or not 0 <= lookback <= MAX_HOURLY_LOOKBACK_HOURS:
+        raise ConfigError(
+            f"hourly_lookback_window_hours must be a whole number of hours from 0 to {MAX_HOURLY_LOOKBACK_HOURS}, "
+            f"not {lookback!r}: the default, 24, suits most organizations."
         )
 
 
