@@ -166,18 +166,22 @@ def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
     assert windows == expected
 
 
-# Fewer examples than the daily test: each reads up to 18 windows, and a sixth of them start from a state older than
-# the 30-day default, the case a start that follows the clock would get wrong.
+# Fewer examples than the daily test, as each reads up to nine windows.
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_hourly_request_is_whole_utc_hours_never_the_unfinished_one_and_the_fewest(data) -> None:
     stream = "messages_usage_hourly"
     now = data.draw(moments(date(2027, 6, 15), 900, 900), label="now")
-    start_date = data.draw(config_dates(data.draw(moments(now.date(), 60, 1), label="start")), label="start_date")
+    # Start dates and states as often older than the 30-day default as not: there the state, not the default, must
+    # say where the sync goes on.
+    month_ago = now.date() - timedelta(days=31)
+    started_at = data.draw(moments(now.date(), 30, 1) | moments(month_ago, 60, 0), label="start")
+    start_date = data.draw(config_dates(started_at), label="start_date")
     hourly_start_date = data.draw(st.none() | config_dates(data.draw(moments(now.date(), 45, 1), label="hourly")),
                                   label="hourly_start_date")
     end_date = data.draw(st.none() | config_dates(data.draw(moments(now.date(), 40, 3), label="end")), label="end_date")
-    state = data.draw(st.none() | config_dates(data.draw(moments(now.date(), 50, 2), label="saved")), label="state")
+    saved_at = data.draw(moments(now.date(), 30, 2) | moments(month_ago, 60, 0), label="saved")
+    state = data.draw(st.none() | config_dates(saved_at), label="state")
     state = None if state is not None and "T" not in state else state  # the reports save date-times
     lookback = data.draw(st.none() | st.integers(0, 168), label="hourly_lookback_window_hours")
 
