@@ -20,6 +20,10 @@ CONFIG_MISTAKES = {
     "a future start_date": ({"start_date": "2099-01-01"}, "start_date 2099-01-01 is in the future"),
     "end_date before start_date": ({"end_date": "2000-01-01"}, "end_date 2000-01-01 is not after start_date"),
     "lookback out of range": ({"lookback_window_days": 90}, "lookback_window_days must be a whole number of days"),
+    "hourly lookback out of range": ({"hourly_lookback_window_hours": 200},
+                                     "hourly_lookback_window_hours must be a whole number of hours from 0 to 168"),
+    "hourly_start_date before start_date": ({"hourly_start_date": "2000-01-01"},
+                                            "hourly_start_date 2000-01-01 is before start_date"),
     "non-https api_url": ({"api_url": "http://api.anthropic.com"}, "is not https"),
     "api_url that is not a URL": ({"api_url": "api.anthropic.com"}, "is not a URL"),
 }

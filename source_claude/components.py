@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 from dateutil.parser import isoparse
+from isodate import parse_duration
 from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
@@ -311,7 +312,7 @@ def repeated_own_token(response: requests.Response) -> str:
 @dataclass
 class NoRepeatedPages(PaginationStrategy):
     """The manifest's CursorPagination, which ends the sync in one sentence when the API names a page token a second
-    time in one window, or sends more pages than a report window can hold (window_days), instead of paging forever.
+    time in one window, or sends more pages than a report window can hold (window_buckets), instead of paging forever.
 
     It exists because a CursorPagination stop_condition sees only the current response, not the tokens before it.
     The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
@@ -321,9 +322,11 @@ class NoRepeatedPages(PaginationStrategy):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     pagination_strategy: PaginationStrategy
-    # Interpolated with stream_interval: the days of a report window. A window holds one daily bucket per day, and
-    # a page at least one bucket, so it has at most that many pages.
-    window_days: Optional[str] = None
+    # Interpolated with stream_interval: the buckets of a report window (its days, or its hours for hourly buckets).
+    # A page holds at least one bucket, so a window has at most that many pages.
+    window_buckets: Optional[str] = None
+    # What one bucket spans, as the sentence that ends the sync names it: days or hours.
+    bucket_unit: str = "days"
     # Not written in the manifest: the CDK's factory passes the paginator's decoder.
     decoder: Optional[Decoder] = None
 
@@ -331,8 +334,8 @@ class NoRepeatedPages(PaginationStrategy):
         # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
         if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
             self.pagination_strategy.decoder = self.decoder
-        self._window_days = (InterpolatedString.create(self.window_days, parameters=parameters)
-                             if self.window_days else None)
+        self._window_buckets = (InterpolatedString.create(self.window_buckets, parameters=parameters)
+                                if self.window_buckets else None)
         self._tokens_seen: Dict[Any, List[Any]] = {}
 
     @property
@@ -365,21 +368,21 @@ class NoRepeatedPages(PaginationStrategy):
                 internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
                 failure_type=FailureType.system_error,
             )
-        days = self._days_of(stream_slice)
-        if days is not None and len(seen) + 1 >= days:
+        buckets = self._buckets_of(stream_slice)
+        if buckets is not None and len(seen) + 1 >= buckets:
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
-                         f"more pages than its {days} days of buckets can fill, so it would page forever: "
-                         f"{CHECK_API_URL}. {NEXT_SYNC}"),
+                         f"more pages than its {buckets} {self.bucket_unit} of buckets can fill, so it would page "
+                         f"forever: {CHECK_API_URL}. {NEXT_SYNC}"),
                 internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
                 failure_type=FailureType.system_error,
             )
         return token
 
-    def _days_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
-        if self._window_days is None or stream_slice is None:
+    def _buckets_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
+        if self._window_buckets is None or stream_slice is None:
             return None
-        return int(self._window_days.eval(self.config, stream_slice=stream_slice))
+        return int(self._window_buckets.eval(self.config, stream_slice=stream_slice))
 
 
 # -- Rate limits ---------------------------------------------------------------------------------------------------
@@ -1046,16 +1049,18 @@ def exact_json(value: Any) -> Any:
     return value
 
 
+# A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
+BUCKET_UNITS = {"1d": "day", "1h": "hour"}
 _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}))?$")
 
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """A saved cursor moved to the start of its UTC day, in the cursor's own format, and no later than the newest
-    bucket a sync can read; an unreadable one refused in one sentence.
+    """A saved cursor moved to the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's
+    own format, and no later than the newest bucket a sync can read; an unreadable one refused in one sentence.
 
     It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse), reports an
+    `2025-03-09T05:00:00Z` asks the daily reports for a range that is not whole days, which they refuse), reports an
     unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
     in the future; no declarative component normalizes or checks state.
     """
@@ -1068,10 +1073,15 @@ class CursorAtBucketStart(StateMigration):
     # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
     # past it is read as it, with a warning, so the stream goes on from the lookback before it.
     newest_bucket: Optional[str] = None
+    # The stream's buckets, as the API's bucket_width names them: 1d (a cursor moves to its midnight) or 1h (to its hour).
+    bucket_width: str = "1d"
     # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.bucket_width not in BUCKET_UNITS:
+            raise ValueError(f"bucket_width must be one of {', '.join(BUCKET_UNITS)}, not {self.bucket_width!r}")
+        self._unit = BUCKET_UNITS[self.bucket_width]
         self._newest_bucket = (InterpolatedString.create(self.newest_bucket, parameters=parameters)
                                if self.newest_bucket else None)
 
@@ -1087,8 +1097,8 @@ class CursorAtBucketStart(StateMigration):
             stream_state = {}
         else:
             value = stream_state[self.cursor_field]
-        day = saved_cursor_day(value)
-        if day is None:
+        bucket = saved_cursor_bucket(value, self.bucket_width)
+        if bucket is None:
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
             raise AirbyteTracedException(
                 message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
@@ -1096,15 +1106,53 @@ class CursorAtBucketStart(StateMigration):
                          "start_date."),
                 failure_type=FailureType.config_error,
             )
-        newest = saved_cursor_day(self._newest_bucket.eval(self.config)) if self._newest_bucket else None
-        if newest is not None and day > newest:
+        newest = (saved_cursor_bucket(self._newest_bucket.eval(self.config), self.bucket_width)
+                  if self._newest_bucket else None)
+        if newest is not None and bucket > newest:
             logger.warning(
-                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest day there "
-                f"is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback before "
-                "it. If days before that are missing from the destination, reset the stream to read them again."
+                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest {self._unit} "
+                f"there is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback "
+                f"before it. If {self._unit}s before that are missing from the destination, reset the stream to read "
+                "them again."
             )
-            day = newest
-        return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
+            bucket = newest
+        return {**stream_state, self.cursor_field: bucket.strftime(self.cursor_format)}
+
+
+@dataclass
+class StartWithoutState(StateMigration):
+    """For a stream without saved state, the state from which its sync reads from exactly `start`.
+
+    It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
+    clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
+    older than it, and the hours in between would never be read. As a state it applies only where there is none
+    (the first sync, and a full refresh); after that the saved state takes over. The cursor reads from its lookback
+    before a state, so the lookback is added to `start`.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str
+    cursor_format: str
+    # Interpolated; an RFC 3339 time, or empty for no default (the cursor's own start applies).
+    start: str
+    # Interpolated; the cursor's lookback_window, an ISO 8601 duration.
+    lookback: str = "PT0S"
+    declarative_stream: Any = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._start = InterpolatedString.create(self.start, parameters=parameters)
+        self._lookback = InterpolatedString.create(self.lookback, parameters=parameters)
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        return not stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        start = self._start.eval(self.config)
+        if not start:
+            return stream_state
+        lookback = parse_duration(self._lookback.eval(self.config) or "PT0S")
+        return {self.cursor_field: (isoparse(start) + lookback).strftime(self.cursor_format)}
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
@@ -1117,8 +1165,9 @@ def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
     return first.get("most_recent_cursor_value") or first.get("end")
 
 
-def saved_cursor_day(value: Any) -> Optional[datetime]:
-    """Midnight UTC of the day a saved cursor falls on (a date, or an RFC 3339 date-time); None if it is neither."""
+def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[datetime]:
+    """The start of the UTC bucket a saved cursor (a date, or an RFC 3339 date-time) falls in: its midnight for 1d, its
+    hour for 1h; None if it is neither a date nor a date-time."""
     if not isinstance(value, str) or not _SAVED_CURSOR.match(value):
         return None
     try:
@@ -1126,6 +1175,8 @@ def saved_cursor_day(value: Any) -> Optional[datetime]:
     except ValueError:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    if bucket_width == "1h":
+        return moment.replace(minute=0, second=0, microsecond=0)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -1285,6 +1336,29 @@ def whole_config_rules(config: Mapping[str, Any]) -> None:
         raise config_error(
             f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
             f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
+    hourly_start_date_rules(config, start, end)
+
+
+def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime]) -> None:
+    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (elsewhere than in the package,
+    the hourly cursor starts at start_date at the earliest, and an empty range reads nothing)."""
+    hourly_start = parse_config_datetime(config.get("hourly_start_date"), "hourly_start_date")
+    if hourly_start is None:
+        return
+    value = config["hourly_start_date"]
+    if hourly_start < start:
+        raise config_error(
+            f"hourly_start_date {value} is before start_date {config['start_date']}, and nothing before start_date is "
+            "read: set hourly_start_date on or after start_date, or leave it empty to read the last 30 days.")
+    first_hour = first_whole_utc_hour(hourly_start)
+    if first_hour > datetime.now(timezone.utc):
+        raise config_error(
+            f"hourly_start_date {value} leaves no whole UTC hour to read yet (reading starts at "
+            f"{first_hour:%Y-%m-%dT%H:%M:%SZ}): set it to a past hour, or leave it empty to read the last 30 days.")
+    if end is not None and end < first_hour + timedelta(hours=1):
+        raise config_error(
+            f"hourly_start_date {value} leaves no whole UTC hour before end_date {config['end_date']}, so "
+            "messages_usage_hourly would read nothing: set hourly_start_date earlier, or leave it empty.")
 
 
 def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
@@ -1306,4 +1380,10 @@ def first_whole_utc_day(moment: datetime) -> datetime:
     """The first midnight UTC at or after `moment`: where reading starts, so no data before start_date is asked for."""
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
+def first_whole_utc_hour(moment: datetime) -> datetime:
+    """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
 

@@ -156,5 +156,6 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
     if first_day_end <= now:
         return None
     return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
-            f"{first_day:%Y-%m-%d}, ends at {first_day_end:%Y-%m-%dT%H:%M:%SZ}, and until then a sync reads no usage "
-            "or cost (the Claude Code streams read today as far as the API has it).")
+            f"{first_day:%Y-%m-%d}, ends at {first_day_end:%Y-%m-%dT%H:%M:%SZ}, and until then a sync reads no daily "
+            "usage or cost (messages_usage_hourly reads each hour once it has ended, and the Claude Code streams read "
+            "today as far as the API has it).")

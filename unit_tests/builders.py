@@ -18,7 +18,10 @@ USAGE_URL = f"{API_URL}/v1/organizations/usage_report/messages"
 COST_URL = f"{API_URL}/v1/organizations/cost_report"
 USAGE_GROUP_BY = ["model", "workspace_id", "api_key_id", "service_tier", "context_window"]
 COST_GROUP_BY = ["workspace_id", "description"]
-STREAMS = {"messages_usage": (USAGE_URL, USAGE_GROUP_BY), "cost_report": (COST_URL, COST_GROUP_BY)}
+STREAMS = {"messages_usage": (USAGE_URL, USAGE_GROUP_BY), "cost_report": (COST_URL, COST_GROUP_BY),
+           "messages_usage_hourly": (USAGE_URL, USAGE_GROUP_BY)}
+# bucket_width and limit (buckets per page, the most the API allows for the width) of each report stream.
+BUCKETS = {"messages_usage": ("1d", "31"), "cost_report": ("1d", "31"), "messages_usage_hourly": ("1h", "168")}
 
 
 def config(**overrides: Any) -> Dict[str, Any]:
@@ -27,9 +30,10 @@ def config(**overrides: Any) -> Dict[str, Any]:
 
 def report_request(stream: str, starting_at: str, ending_at: str, page: Optional[str] = None) -> HttpRequest:
     url, group_by = STREAMS[stream]
+    bucket_width, limit = BUCKETS[stream]
     query: Dict[str, Any] = {
-        "bucket_width": "1d",
-        "limit": "31",
+        "bucket_width": bucket_width,
+        "limit": limit,
         "group_by[]": group_by,
         "starting_at": starting_at,
         "ending_at": ending_at,
@@ -44,6 +48,16 @@ def bucket(day: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
     return {
         "starting_at": f"{start:%Y-%m-%d}T00:00:00Z",
         "ending_at": f"{start + timedelta(days=1):%Y-%m-%d}T00:00:00Z",
+        "results": list(results),
+    }
+
+
+def hourly_bucket(hour: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
+    """An hourly bucket starting at `hour` (YYYY-MM-DDTHH)."""
+    start = datetime.strptime(hour, "%Y-%m-%dT%H")
+    return {
+        "starting_at": f"{start:%Y-%m-%dT%H}:00:00Z",
+        "ending_at": f"{start + timedelta(hours=1):%Y-%m-%dT%H}:00:00Z",
         "results": list(results),
     }
 

@@ -71,6 +71,7 @@ class TestCheck(TestCase):
         self.assertEqual(status.status, Status.SUCCEEDED)
         self.assertIn("nothing to read yet: the first whole UTC day from start_date, 2025-03-10, ends at "
                       "2025-03-11T00:00:00Z", status.message)
+        self.assertIn("messages_usage_hourly reads each hour once it has ended", status.message)
 
     @HttpMocker()
     def test_on_day_one_a_rejected_key_fails(self, http_mocker: HttpMocker) -> None:

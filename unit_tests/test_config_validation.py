@@ -45,6 +45,22 @@ def validate_config(user_config) -> None:
         ({"lookback_window_days": "3"}, "not '3'"),
         ({"lookback_window_days": True}, "not True"),
         ({"claude_code_lookback_window_days": 40}, "claude_code_lookback_window_days must be a whole number of days"),
+        ({"hourly_lookback_window_hours": 169}, "hourly_lookback_window_hours must be a whole number of hours from 0 "
+                                                "to 168, not 169: the default, 24, suits most organizations"),
+        ({"hourly_lookback_window_hours": -1}, "not -1"),
+        ({"hourly_lookback_window_hours": "24"}, "not '24'"),
+        ({"hourly_lookback_window_hours": 1.5}, "not 1.5"),
+        ({"hourly_lookback_window_hours": False}, "not False"),
+        ({"hourly_start_date": "2025/03/01"}, "hourly_start_date '2025/03/01' is not a date: use a UTC date like"),
+        ({"hourly_start_date": "2025-02-30"}, "hourly_start_date '2025-02-30' is not a real calendar date"),
+        ({"hourly_start_date": "2024-12-31T23:00:00Z"}, "hourly_start_date 2024-12-31T23:00:00Z is before start_date "
+                                                        "2025-01-01, and nothing before start_date is read: set "
+                                                        "hourly_start_date on or after start_date"),
+        ({"hourly_start_date": "2025-03-10T12:00:01Z"}, "hourly_start_date 2025-03-10T12:00:01Z leaves no whole UTC "
+                                                        "hour to read yet (reading starts at 2025-03-10T13:00:00Z)"),
+        ({"hourly_start_date": "2025-03-11"}, "leaves no whole UTC hour to read yet"),
+        ({"hourly_start_date": "2025-02-01T10:30:00Z", "end_date": "2025-02-01T11:59:59Z"},
+         "hourly_start_date 2025-02-01T10:30:00Z leaves no whole UTC hour before end_date 2025-02-01T11:59:59Z"),
         ({"max_requests_per_minute": 0}, "max_requests_per_minute must be a whole number from 1 to 6000, not 0"),
         ({"max_requests_per_minute": 2.5}, "not 2.5"),
         ({"max_requests_per_minute": "30"}, "not '30'"),
@@ -72,6 +88,12 @@ def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
         {"end_date": "2099-01-01"},  # a future end is read as now
         {"lookback_window_days": 0},
         {"lookback_window_days": 31},
+        {"hourly_lookback_window_hours": 0},
+        {"hourly_lookback_window_hours": 168},
+        {"hourly_start_date": "2025-01-01"},  # start_date itself
+        {"hourly_start_date": "2025-03-10T12:00:00Z"},  # this hour: read once it ends
+        {"hourly_start_date": "2025-03-10T13:00:00+02:00"},  # 11:00 UTC
+        {"hourly_start_date": "2025-02-01T10:30:00Z", "end_date": "2025-02-01T12:00:00Z"},  # one whole hour
         {"max_requests_per_minute": 1},
         {"max_requests_per_minute": 6000},
         {"api_url": "https://proxy.example.com/anthropic"},

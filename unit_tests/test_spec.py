@@ -5,7 +5,7 @@ import logging
 from source_claude import SourceClaude
 
 PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-              "max_requests_per_minute", "api_url"]
+              "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours"]
 
 
 def connection_specification() -> dict:
@@ -25,7 +25,7 @@ def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
     assert spec["required"] == ["admin_api_key", "start_date"]
-    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5, 6]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5, 6, 7, 8]
 
 
 def test_every_property_has_title_description_and_example() -> None:
@@ -45,11 +45,24 @@ def test_defaults_and_bounds() -> None:
             properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
     assert (properties["claude_code_lookback_window_days"]["default"],
             properties["claude_code_lookback_window_days"]["maximum"]) == (4, 31)
+    assert (properties["hourly_lookback_window_hours"]["default"], properties["hourly_lookback_window_hours"]["minimum"],
+            properties["hourly_lookback_window_hours"]["maximum"], properties["hourly_lookback_window_hours"]["type"]) == (
+        24, 0, 168, "integer")
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
     assert "default" not in properties["end_date"]
     # Unset, the connector paces only by the limit the API names; set, it never goes faster than asked.
     assert "default" not in properties["max_requests_per_minute"]
     assert (properties["max_requests_per_minute"]["minimum"], properties["max_requests_per_minute"]["type"]) == (1, "integer")
+
+
+def test_the_hourly_start_date_says_its_default_and_that_state_takes_over() -> None:
+    """Given the spec, Then hourly_start_date has no fixed default (it follows the clock), and its description says
+    what the default is and that the saved state takes over after the first sync; its pattern is start_date's."""
+    properties = connection_specification()["properties"]
+    hourly = properties["hourly_start_date"]
+    assert "default" not in hourly
+    assert "30 days" in hourly["description"] and "saved state takes over" in hourly["description"]
+    assert hourly["pattern"] == properties["start_date"]["pattern"]
 
 
 def test_a_stray_manifest_in_the_working_directory_is_ignored(tmp_path, monkeypatch) -> None:
