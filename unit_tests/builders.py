@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -44,20 +44,18 @@ def report_request(stream: str, starting_at: str, ending_at: str, page: Optional
 
 
 def bucket(day: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
-    start = datetime.strptime(day, "%Y-%m-%d")
-    return {
-        "starting_at": f"{start:%Y-%m-%d}T00:00:00Z",
-        "ending_at": f"{start + timedelta(days=1):%Y-%m-%d}T00:00:00Z",
-        "results": list(results),
-    }
+    return bucket_of(datetime.strptime(day, "%Y-%m-%d"), timedelta(days=1), results)
 
 
 def hourly_bucket(hour: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
     """An hourly bucket starting at `hour` (YYYY-MM-DDTHH)."""
-    start = datetime.strptime(hour, "%Y-%m-%dT%H")
+    return bucket_of(datetime.strptime(hour, "%Y-%m-%dT%H"), timedelta(hours=1), results)
+
+
+def bucket_of(start: datetime, width: timedelta, results: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     return {
-        "starting_at": f"{start:%Y-%m-%dT%H}:00:00Z",
-        "ending_at": f"{start + timedelta(hours=1):%Y-%m-%dT%H}:00:00Z",
+        "starting_at": f"{start:%Y-%m-%dT%H:%M:%S}Z",
+        "ending_at": f"{start + width:%Y-%m-%dT%H:%M:%S}Z",
         "results": list(results),
     }
 
@@ -108,6 +106,10 @@ def cost_row(amount: str, **values: Any) -> Dict[str, Any]:
     }
     row.update(values)
     return row
+
+
+# One result row of each report stream, for tests that need any row of it.
+ONE_ROW_OF = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
 
 
 def catalog(stream: str, sync_mode: SyncMode = SyncMode.incremental) -> ConfiguredAirbyteCatalog:

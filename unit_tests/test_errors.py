@@ -22,13 +22,13 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from unit_tests.builders import (
+    ONE_ROW_OF,
     ADMIN_KEY,
     api_error,
     bucket,
     claude_code_record,
     claude_code_request,
     config,
-    cost_row,
     page,
     read_stream,
     records_of,
@@ -36,9 +36,8 @@ from unit_tests.builders import (
     usage_row,
 )
 
-ROWS = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
 WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z")
-both_streams = pytest.mark.parametrize("stream", list(ROWS))
+both_streams = pytest.mark.parametrize("stream", list(ONE_ROW_OF))
 @pytest.fixture(autouse=True)
 def frozen_now():
     with freezegun.freeze_time("2025-03-10T12:00:00Z"):
@@ -109,7 +108,7 @@ def test_400_fails_with_the_api_message(stream: str) -> None:
 def test_429_waits_for_retry_after(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down", {"retry-after": "30"}),
-        page(bucket("2025-03-08", ROWS[stream])),
+        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [31]
@@ -121,7 +120,7 @@ def test_429_without_retry_after_backs_off_exponentially(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down"),
         api_error(429, "rate_limit_error", "slow down"),
-        page(bucket("2025-03-08", ROWS[stream])),
+        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [3, 5]
@@ -219,7 +218,7 @@ def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check
 
 @both_streams
 def test_a_result_row_that_cannot_be_read_ends_the_sync_in_one_sentence(stream: str) -> None:
-    body = json.dumps({"data": [bucket("2025-03-08", ROWS[stream], "unreadable")], "has_more": False,
+    body = json.dumps({"data": [bucket("2025-03-08", ONE_ROW_OF[stream], "unreadable")], "has_more": False,
                        "next_page": None})
     output, _ = read_once(stream, HttpResponse(body, 200), expecting_exception=True)
 
