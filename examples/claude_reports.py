@@ -107,11 +107,7 @@ def write_daily_cost_chart(daily: Sequence[Sequence[Any]], path: Path) -> Path:
     axes.stackplot(days, [[usd.get((day, model), 0.0) for day in days] for model in models], labels=models)
     axes.set_title("Daily Claude API cost by model")
     axes.set_ylabel("USD per day")
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    figure.autofmt_xdate()
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return save_chart(figure, axes, path)
 
 
 def write_hourly_tokens_chart(hourly: Sequence[Sequence[Any]], path: Path) -> Path:
@@ -133,6 +129,13 @@ def write_hourly_tokens_chart(hourly: Sequence[Sequence[Any]], path: Path) -> Pa
         bottom = [low + height for low, height in zip(bottom, heights)]
     axes.set_title("Claude API tokens per hour by model, the last 24 whole hours (UTC)")
     axes.set_ylabel("tokens per hour")
+    return save_chart(figure, axes, path)
+
+
+def save_chart(figure: Any, axes: Any, path: Path) -> Path:
+    """The legend beside the plot, dates slanted, the PNG written and the figure freed."""
+    import matplotlib.pyplot as plt
+
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.autofmt_xdate()
     figure.savefig(path, dpi=110, bbox_inches="tight")
