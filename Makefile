@@ -4,10 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: test demo bench clean
+.PHONY: install test demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+# Just the connector, for a real key: under a minute, where the test and demo extras take several.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+install: $(VENV)/.installed
 
 # The tests run the example notebook and `pyab validate`, so they need the demo extra (PyAirbyte) too.
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python

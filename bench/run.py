@@ -10,7 +10,7 @@ medians and the connector/floor ratios; the machine is noisy, so the ratios are 
 Rate-limited section: a small organization (the stand-in's default rows a day; this measures calls and waits, not
 CPU) behind a per-organization limit of N requests per W seconds (`--rate-limit`, default 50/10: the real limit is
 not published, so the scale keeps a client's burst a sizeable part of a window, as on the real API, and the section
-about three minutes long). One full-refresh `read` of all ten streams over `--days` days by the connector without a
+about three minutes long). One full-refresh `read` of every stream over `--days` days by the connector without a
 limit (its own pace, and the requests it makes), then under the limit by each of `--clients`: `connector`, as built
 (it learns the limit from its first 429, then paces); `naive` (bench/burst_client.py), which sends the connector's own
 requests back to back and, on each 429, sleeps until the reset the answer names; and, on request, `capped`, the
@@ -48,8 +48,9 @@ FLOOR = str(ROOT / "bench" / "floor_client.py")
 BURST = str(ROOT / "bench" / "burst_client.py")
 PATHS = {"messages_usage": USAGE_PATH, "cost_report": COST_PATH}
 CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients, in the order they run
-ALL_STREAMS = ("messages_usage", "cost_report", "claude_code_usage", "claude_code_model_usage", "organization",
-               "workspaces", "workspace_members", "api_keys", "users", "invites")
+ALL_STREAMS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
+               "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
+               "cost_analytics")
 # The connector's INFO lines for its waits (components.py: AnnouncedWait and OrganizationPace).
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until \S+, before retrying: HTTP 429")
 PACE_LOG = re.compile(r"^Pacing requests to the organization's request limit .*: waiting (?P<seconds>[0-9.]+) s, ")
@@ -208,9 +209,12 @@ def least_seconds(served: int, limit: Tuple[int, float]) -> float:
     return (math.ceil(served / requests) - 1) * seconds
 
 
-def path_label(path: str) -> str:
+def path_label(request: LoggedRequest) -> str:
+    path = request.path
     if path.startswith("/v1/organizations/workspaces/") and path.endswith("/members"):
         return "workspaces/{id}/members"
+    if request.query.get("bucket_width") == ["1h"]:
+        return f"{path.removeprefix('/v1/organizations/')} (1h)"
     return path.removeprefix("/v1/organizations/")
 
 
@@ -293,7 +297,7 @@ def report_limited(runs: Dict[str, LimitedRun], unlimited: LimitedRun, limit: Tu
     print(f"\nRequests per path, served (429s), by the {shown.side} under the limit; every client sends the same:")
     paths: Dict[str, List[int]] = {}
     for request in shown.requests:
-        counts = paths.setdefault(path_label(request.path), [0, 0])
+        counts = paths.setdefault(path_label(request), [0, 0])
         counts[request.status == 429] += 1
     for label, (served, limited) in sorted(paths.items(), key=lambda item: -sum(item[1])):
         print(f"  {label:32} {served:>5} ({limited})")

@@ -7,6 +7,7 @@ Amounts are the API's decimal strings in cents: they are summed and scaled as DE
 import subprocess
 import sys
 from contextlib import contextmanager
+from datetime import timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -52,6 +53,19 @@ GROUP BY ALL
 ORDER BY tokens DESC
 """
 
+# The last 24 whole hours by model, from the hourly stream (never mixed with messages_usage: that would double-count).
+HOURLY_TOKENS_BY_MODEL_SQL = """
+SELECT starting_at AS hour,
+       model,
+       SUM(uncached_input_tokens + cache_read_input_tokens
+           + cache_creation_ephemeral_5m_input_tokens + cache_creation_ephemeral_1h_input_tokens) AS input_tokens,
+       SUM(output_tokens) AS output_tokens
+FROM messages_usage_hourly
+WHERE starting_at >= CAST(:since AS TIMESTAMPTZ) AND starting_at < CAST(:until AS TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY hour, model
+"""
+
 DAILY_COST_BY_MODEL_SQL = """
 SELECT CAST(starting_at AS DATE) AS day,
        COALESCE(model, 'web search and code execution') AS model,
@@ -93,11 +107,13 @@ WHERE starting_at >= CAST(:since AS TIMESTAMPTZ)
 
 
 @contextmanager
-def local_stand_in(days: int = 120, rows_per_day: int = 150, seed: int = 2026) -> Iterator[str]:
-    """The project's local stand-in of the Admin API, in a subprocess; yields its base URL, stops it after."""
+def local_stand_in(days: int = 120, rows_per_day: int = 150, seed: int = 2026,
+                   through_today: bool = False) -> Iterator[str]:
+    """The project's local stand-in of the Admin API, in a subprocess; yields its base URL, stops it after.
+    through_today: its days end today rather than yesterday, so the hours of today that have ended have usage."""
     process = subprocess.Popen(
         [sys.executable, "-m", "integration_tests.fake_admin_api", f"--days={days}",
-         f"--rows-per-day={rows_per_day}", f"--seed={seed}"],
+         f"--rows-per-day={rows_per_day}", f"--seed={seed}", *(["--through-today"] if through_today else [])],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -121,6 +137,35 @@ def write_daily_cost_chart(daily: Sequence[Sequence[Any]], path: Path) -> Path:
     axes.stackplot(days, [[usd.get((day, model), 0.0) for day in days] for model in models], labels=models)
     axes.set_title("Daily Claude API cost by model")
     axes.set_ylabel("USD per day")
+    return save_chart(figure, axes, path)
+
+
+def write_hourly_tokens_chart(hourly: Sequence[Sequence[Any]], path: Path) -> Path:
+    """Stacked bars of tokens (input and output) per hour by model, from HOURLY_TOKENS_BY_MODEL_SQL's rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hours = sorted({row[0] for row in hourly})
+    models = sorted({row[1] for row in hourly})
+    tokens: Mapping[Any, int] = {(row[0], row[1]): int(row[2]) + int(row[3]) for row in hourly}
+    figure, axes = plt.subplots(figsize=(11, 5))
+    bottom = [0] * len(hours)
+    labels = [f"{hour.astimezone(timezone.utc):%H:%M}" for hour in hours]
+    for model in models:
+        heights = [tokens.get((hour, model), 0) for hour in hours]
+        axes.bar(labels, heights, bottom=bottom, label=model)
+        bottom = [low + height for low, height in zip(bottom, heights)]
+    axes.set_title("Claude API tokens per hour by model, the last 24 whole hours (UTC)")
+    axes.set_ylabel("tokens per hour")
+    return save_chart(figure, axes, path)
+
+
+def save_chart(figure: Any, axes: Any, path: Path) -> Path:
+    """The legend beside the plot, dates slanted, the PNG written and the figure freed."""
+    import matplotlib.pyplot as plt
+
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.autofmt_xdate()
     figure.savefig(path, dpi=110, bbox_inches="tight")

@@ -1,17 +1,18 @@
 """`make demo`: a realistic organization, synced through PyAirbyte into DuckDB, and the two FinOps reports.
 
-1. starts the local stand-in of the Anthropic Admin API with 120 days of a synthetic organization;
-2. syncs messages_usage and cost_report with PyAirbyte (the installed `source-claude`, offline) into
-   PyAirbyte's default local DuckDB cache (under .demo/);
-3. prints tokens by model and context window for the last 30 days, cost in USD by cost type, model and
-   token type, and the top API keys and users by cost over the last 30 days (from cost_analytics, the Usage
-   and Cost Analytics API); writes a PNG chart of daily cost by model;
+1. starts the local stand-in of the Anthropic Admin API with 120 days of a synthetic organization, through today;
+2. syncs every stream with PyAirbyte (the installed `source-claude`, offline) into PyAirbyte's default local DuckDB
+   cache (under .demo/);
+3. prints tokens by model and context window for the last 30 days, tokens by model for the last 24 whole hours
+   (messages_usage_hourly), cost in USD by cost type, model and token type, and the top API keys and users by cost
+   over the last 30 days (from cost_analytics, the Usage and Cost Analytics API); writes PNG charts of daily cost by
+   model and of hourly tokens by model;
 4. checks the warehouse totals against the stand-in's own rows, and stops the stand-in.
 """
 
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import List, Sequence
@@ -30,14 +31,16 @@ from claude_reports import (  # noqa: E402
     ANALYTICS_COST_SQL,
     COST_BY_TYPE_SQL,
     DAILY_COST_BY_MODEL_SQL,
+    HOURLY_TOKENS_BY_MODEL_SQL,
     TOKENS_BY_MODEL_SQL,
     TOP_COST_BY_API_KEY_SQL,
     TOP_COST_BY_USER_SQL,
     local_stand_in,
     write_daily_cost_chart,
+    write_hourly_tokens_chart,
 )
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, Organization  # noqa: E402
-from integration_tests.ground_truth import expected_cost, expected_usage  # noqa: E402
+from integration_tests.ground_truth import expected_cost, expected_usage, expected_usage_hourly  # noqa: E402
 
 ORGANIZATION = dict(seed=2026, days=120, rows_per_day=150)
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
@@ -45,8 +48,12 @@ CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 
 def main() -> None:
     OUTPUT.mkdir(exist_ok=True)
-    organization = Organization(**ORGANIZATION)
-    with local_stand_in(**ORGANIZATION) as api_url:
+    # Through today, so the last 24 hours have usage: the API serves each hour once it has ended, a day once it has.
+    organization = Organization(**ORGANIZATION, last_day=datetime.now(timezone.utc).date())
+    # The hours the sync reads end at the last whole hour, this one or, if the hour turns while it runs, the next.
+    until = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    since_hour = until - timedelta(hours=24)
+    with local_stand_in(**ORGANIZATION, through_today=True) as api_url:
         print(f"Local Admin API stand-in at {api_url}: {ORGANIZATION['days']} days, "
               f"about {ORGANIZATION['rows_per_day']} usage rows a day.\n")
         source = ab.get_source(
@@ -60,30 +67,38 @@ def main() -> None:
         cache = ab.get_default_cache()
         # replace: this sync alone must fill the tables (merging would keep rows of an earlier run).
         result = source.read(cache=cache, force_full_refresh=True, write_strategy="replace")
-    print(f"\nSynced {len(result['messages_usage'])} usage rows and {len(result['cost_report'])} cost rows "
-          f"into {cache.db_path}.\n")
+    print(f"\nSynced {len(result['messages_usage'])} daily and {len(result['messages_usage_hourly'])} hourly usage "
+          f"rows and {len(result['cost_report'])} cost rows into {cache.db_path}.\n")
 
     since = date.today() - timedelta(days=30)
     with cache.get_sql_engine().connect() as connection:
         tokens = connection.execute(text(TOKENS_BY_MODEL_SQL), {"since": since.isoformat()}).all()
         costs = connection.execute(text(COST_BY_TYPE_SQL)).all()
         daily = connection.execute(text(DAILY_COST_BY_MODEL_SQL)).all()
+        hourly = connection.execute(text(HOURLY_TOKENS_BY_MODEL_SQL),
+                                    {"since": since_hour.isoformat(), "until": until.isoformat()}).all()
         top_keys = connection.execute(text(TOP_COST_BY_API_KEY_SQL), {"since": since.isoformat(), "top": 5}).all()
         top_users = connection.execute(text(TOP_COST_BY_USER_SQL), {"since": since.isoformat(), "top": 5}).all()
         [(analytics_usd,)] = connection.execute(text(ANALYTICS_COST_SQL), {"since": since.isoformat()}).all()
 
+    yesterday = organization.last_day - timedelta(days=1)
     print_table(f"Tokens by model and context window, last 30 days (since {since})",
                 ["model", "context window", "input tokens", "of which cache reads", "output tokens"],
                 [[m, w, f"{i:,}", f"{c:,}", f"{o:,}"] for m, w, i, c, o in tokens])
-    print_table(f"Cost in USD by cost type, model and token type, {organization.first_day} to {organization.last_day}",
+    print_table(f"Tokens by model, the last 24 hours ({since_hour:%Y-%m-%d %H:%M} to {until:%H:%M} UTC)",
+                ["model", "input tokens", "output tokens", "busiest hour (UTC)"],
+                last_24_hours_by_model(hourly))
+    print_table(f"Cost in USD by cost type, model and token type, {organization.first_day} to {yesterday}",
                 ["cost type", "model", "token type", "USD"],
                 [[t, m, k, f"{usd:,.2f}"] for t, m, k, usd in costs])
     print_table(f"Top API keys by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
                 ["API key", "USD"], [[key, f"{usd:,.2f}"] for key, usd in top_keys])
     print_table(f"Top users by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
                 ["user", "USD"], [[email, f"{usd:,.2f}"] for email, usd in top_users])
-    print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}\n")
+    print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}")
+    print(f"Hourly tokens by model: {write_hourly_tokens_chart(hourly, OUTPUT / 'hourly_tokens_by_model.png')}\n")
     reconcile(organization, since, tokens, costs)
+    reconcile_hours(organization, since_hour, until, hourly)
     reconcile_analytics(organization, since, Decimal(analytics_usd))
     print("""
 The stand-in is stopped. To sync your own organization instead:
@@ -97,12 +112,26 @@ The stand-in is stopped. To sync your own organization instead:
 """)
 
 
+def last_24_hours_by_model(hourly: Sequence) -> List[List[str]]:
+    """Per model: input and output tokens of the 24 hours, and the hour that used the most."""
+    models: dict = {}
+    for hour, model, input_tokens, output_tokens in hourly:
+        total = models.setdefault(model, {"input": 0, "output": 0, "busiest": (0, hour)})
+        total["input"] += input_tokens
+        total["output"] += output_tokens
+        total["busiest"] = max(total["busiest"], (input_tokens + output_tokens, hour))
+    return [[model, f"{t['input']:,}", f"{t['output']:,}", f"{t['busiest'][1].astimezone(timezone.utc):%H:%M}"]
+            for model, t in sorted(models.items(), key=lambda item: -(item[1]["input"] + item[1]["output"]))]
+
+
 def reconcile(organization: Organization, since: date, tokens: Sequence, costs: Sequence) -> None:
-    """The warehouse totals must equal the stand-in's own rows: every token, every cent."""
-    recent = [day for day in organization.day_range() if day >= since]
+    """The warehouse totals must equal the stand-in's own rows: every token, every cent (of the days that have
+    ended: the daily reports do not serve today)."""
+    ended = [day for day in organization.day_range() if day < organization.last_day]
+    recent = [day for day in ended if day >= since]
     truth_tokens = sum(sum(v.values()) - v["web_search_requests"]
                        for v in expected_usage(organization, recent).values())
-    truth_usd = sum(v["amount"] for v in expected_cost(organization, organization.day_range()).values()) / 100
+    truth_usd = sum(v["amount"] for v in expected_cost(organization, ended).values()) / 100
     synced_tokens = sum(row[2] + row[4] for row in tokens)
     synced_usd = sum(Decimal(row[3]) for row in costs)
     if (synced_tokens, synced_usd) != (truth_tokens, truth_usd):
@@ -110,6 +139,18 @@ def reconcile(organization: Organization, since: date, tokens: Sequence, costs: 
                  f"USD {synced_usd} vs {truth_usd}")
     print(f"Totals match the stand-in's ground truth exactly: {synced_tokens:,} tokens in the last 30 days, "
           f"${synced_usd:,.10f} in all.")
+
+
+def reconcile_hours(organization: Organization, since: datetime, until: datetime, hourly: Sequence) -> None:
+    """The last 24 hours' tokens in the warehouse must equal the stand-in's rows of those hours."""
+    days = {since.date(), (until - timedelta(hours=1)).date()}
+    truth = sum(sum(v.values()) - v["web_search_requests"]
+                for (hour, *_), v in expected_usage_hourly(organization, sorted(days)).items()
+                if f"{since:%Y-%m-%dT%H}:00:00Z" <= hour < f"{until:%Y-%m-%dT%H}:00:00Z")
+    synced = sum(row[2] + row[3] for row in hourly)
+    if synced != truth:
+        sys.exit(f"MISMATCH with the stand-in's ground truth in the last 24 hours: tokens {synced:,} vs {truth:,}")
+    print(f"The last 24 hours match it too: {synced:,} tokens.")
 
 
 def reconcile_analytics(organization: Organization, since: date, synced_usd: Decimal) -> None:

@@ -1,4 +1,5 @@
-"""Runs the installed `source-claude` command as a subprocess, the way Airbyte and PyAirbyte do."""
+"""Runs the connector as a subprocess, the way Airbyte and PyAirbyte do: the installed `source-claude` command, or the
+CDK's manifest-only runtime (`source-declarative-manifest`) on the package's manifest.yaml and components.py."""
 
 import json
 import os
@@ -12,6 +13,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
+PACKAGE = Path(__file__).resolve().parent.parent / "source_claude"
+# The image airbyte/source-declarative-manifest runs this command, with the two files the Connector Builder exports.
+MANIFEST_ONLY = [str(Path(sys.executable).with_name("source-declarative-manifest"))]
+MANIFEST_ONLY_ARGS = ["--manifest-path", str(PACKAGE / "manifest.yaml"), "--components-path", str(PACKAGE / "components.py")]
+# The manifest-only runtime runs components.py only when told that it may.
+MANIFEST_ONLY_ENV = {"AIRBYTE_ENABLE_UNSAFE_CODE": "true"}
+RUNTIMES = ("package", "manifest-only")
 PRIMARY_KEY = "row_key"
 
 
@@ -51,13 +59,17 @@ def run_connector(
     state: Optional[Union[str, Sequence[Mapping[str, Any]]]] = None,
     timeout: float = 300,
     debug: bool = False,
+    runtime: str = "package",
 ) -> ConnectorRun:
-    """Runs one protocol command; JSON numbers are parsed as Decimal so money can be compared exactly.
+    """Runs one protocol command in `runtime` (one of RUNTIMES); JSON numbers are parsed as Decimal so money can be
+    compared exactly.
 
     Inputs are written as JSON files; a str is written verbatim (a corrupt file, say).
     """
+    manifest_only = runtime == "manifest-only"
     with tempfile.TemporaryDirectory() as directory:
-        args = [CONNECTOR, command] + (["--debug"] if debug else [])
+        args = [*(MANIFEST_ONLY if manifest_only else [CONNECTOR]), command] + (["--debug"] if debug else [])
+        args += MANIFEST_ONLY_ARGS if manifest_only else []
         for name, content in (("config", config), ("catalog", catalog), ("state", state)):
             if content is not None:
                 path = Path(directory, f"{name}.json")
@@ -65,7 +77,7 @@ def run_connector(
                 path.write_text(text)
                 args += [f"--{name}", str(path)]
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1", **(MANIFEST_ONLY_ENV if manifest_only else {})})
         peak = PeakMemory(process.pid)
         try:
             stdout, stderr = process.communicate(timeout=timeout)

@@ -31,6 +31,17 @@ def day_start(day: date) -> str:
 Result = TypeVar("Result")
 
 
+def on_one_hour(action: Callable[[], Result]) -> Tuple[datetime, Result]:
+    """As on_one_day, for what depends on the hour: runs `action` until a run starts and ends within one UTC hour,
+    and returns that hour's start with the run's result."""
+    for _ in range(2):
+        before = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        result = action()
+        if datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) == before:
+            return before, result
+    raise AssertionError("two runs in a row straddled the hour")
+
+
 def on_one_day(action: Callable[[], Result]) -> Tuple[date, Result]:
     """Runs `action` until a run starts and ends on the same day, and returns that UTC day with the run's result.
 
@@ -47,10 +58,20 @@ def on_one_day(action: Callable[[], Result]) -> Tuple[date, Result]:
 
 
 def expected_usage(organization: Organization, days: Iterable[date]) -> Dict[Tuple, Dict[str, int]]:
+    return _usage_sums(organization, days, lambda row: day_start(row.at.date()))
+
+
+def expected_usage_hourly(organization: Organization, days: Iterable[date]) -> Dict[Tuple, Dict[str, int]]:
+    """As expected_usage, per UTC hour: each atomic row counts in the hour its minute falls in."""
+    return _usage_sums(organization, days, lambda row: f"{row.at:%Y-%m-%dT%H}:00:00Z")
+
+
+def _usage_sums(organization: Organization, days: Iterable[date],
+                bucket_of: Callable[[Any], str]) -> Dict[Tuple, Dict[str, int]]:
     expected: Dict[Tuple, Dict[str, int]] = {}
     for day in days:
         for row in organization.usage_rows(day):
-            key = (day_start(day), row.model, row.workspace_id, row.api_key_id, row.service_tier, row.context_window)
+            key = (bucket_of(row), row.model, row.workspace_id, row.api_key_id, row.service_tier, row.context_window)
             sums = expected.setdefault(key, dict.fromkeys(USAGE_TOKENS, 0))
             sums["uncached_input_tokens"] += row.uncached_input_tokens
             sums["cache_read_input_tokens"] += row.cache_read_input_tokens

@@ -19,6 +19,14 @@ CONFIG_MISTAKES = {
     "a future start_date": ({"start_date": "2099-01-01"}, "start_date 2099-01-01 is in the future"),
     "end_date before start_date": ({"end_date": "2000-01-01"}, "end_date 2000-01-01 is not after start_date"),
     "lookback out of range": ({"lookback_window_days": 90}, "lookback_window_days must be a whole number of days"),
+    "hourly lookback out of range": ({"hourly_lookback_window_hours": 200},
+                                     "hourly_lookback_window_hours must be a whole number of hours from 0 to 168"),
+    "hourly_start_date before start_date": ({"hourly_start_date": "2000-01-01"},
+                                            "hourly_start_date 2000-01-01 is before start_date"),
+    "analytics lookback out of range": ({"analytics_lookback_window_days": 45},
+                                        "analytics_lookback_window_days must be a whole number of days from 0 to 31"),
+    "an analytics grouping the API cannot take": ({"analytics_group_by": ["api_key_id", "description"]},
+                                                  "analytics_group_by has 'description', which the Usage and Cost"),
     "non-https api_url": ({"api_url": "http://api.anthropic.com"}, "is not https"),
     "api_url that is not a URL": ({"api_url": "api.anthropic.com"}, "is not a URL"),
 }
@@ -80,7 +88,7 @@ def test_a_catalog_naming_an_unknown_stream(api, config) -> None:
         ('[{"type": "STREAM", "stream": {', "source-claude could not read its input"),
         (json.dumps([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "cost_report"},
                                                     "stream_state": {"starting_at": "last tuesday"}}}]),
-         "The saved state of cost_report has starting_at 'last tuesday', which is not a UTC timestamp"),
+         "The saved state of cost_report has starting_at 'last tuesday', which is not a UTC date like 2025-01-31T00:00:00Z"),
     ],
     ids=["not JSON", "a cursor that is not a timestamp"],
 )

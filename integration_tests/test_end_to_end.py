@@ -32,9 +32,11 @@ def test_spec_prints_the_configuration_contract() -> None:
     assert run.exit_code == 0
     [spec] = run.of_type("SPEC")
     properties = spec["spec"]["connectionSpecification"]["properties"]
-    assert list(properties) == ["admin_api_key", "start_date", "end_date", "lookback_window_days",
-                                "claude_code_lookback_window_days", "max_requests_per_minute", "api_url",
-                                "analytics_lookback_window_days", "analytics_group_by"]
+    # check_last_whole_day_only is the check's own (check.config_overrides), hidden from users.
+    assert [name for name, field in properties.items() if not field.get("airbyte_hidden")] == [
+        "admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
+        "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
+        "analytics_lookback_window_days", "analytics_group_by"]
 
 
 def test_check_succeeds_with_one_request_over_the_last_day(api, config) -> None:
@@ -98,6 +100,7 @@ def test_check_fails_in_one_sentence_for_a_regular_api_key(api, config) -> None:
 # Stream -> (primary key, cursor or None for full refresh only): the contract users' warehouses depend on.
 CONTRACT = {
     "messages_usage": ([["row_key"]], ["starting_at"]),
+    "messages_usage_hourly": ([["row_key"]], ["starting_at"]),
     "cost_report": ([["row_key"]], ["starting_at"]),
     "claude_code_usage": ([["row_key"]], ["date"]),
     "claude_code_model_usage": ([["row_key"]], ["date"]),

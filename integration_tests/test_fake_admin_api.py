@@ -1,11 +1,12 @@
 """The stand-in keeps the documented rules of the Admin API (and is stricter where the docs are silent)."""
 
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import requests
 
-from integration_tests.fake_admin_api import COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, parse_fault
+from integration_tests.fake_admin_api import COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, parse_fault
 from integration_tests.ground_truth import day_start
 
 HEADERS = {"x-api-key": DEFAULT_ADMIN_KEY, "anthropic-version": "2023-06-01"}
@@ -59,6 +60,7 @@ def test_authentication_and_version(api, first, headers, expected) -> None:
         ({"group_by[]": ["speed"]}, "fast-mode-2026-02-01"),
         ({"page": "page_bm9uc2Vuc2U="}, "Invalid page token"),
         ({"starting_at": "2025-01-01T06:00:00Z"}, "aligned"),
+        ({"starting_at": "2025-01-01T06:30:00Z", "bucket_width": "1h"}, "aligned"),
         ({"starting_at": "yesterday"}, "valid RFC 3339"),
     ],
 )
@@ -120,13 +122,49 @@ def test_ungrouped_dimensions_are_null_and_summed(api, organization) -> None:
         row.output_tokens for row in organization.usage_rows(day))
 
 
+TOKEN_FIELDS = ("uncached_input_tokens", "cache_read_input_tokens", "output_tokens")
+
+
+def tokens_by_group(results, group_by):
+    sums = {}
+    for row in results:
+        group = sums.setdefault(tuple(row[d] for d in group_by), defaultdict(int))
+        for name in TOKEN_FIELDS:
+            group[name] += row[name]
+        for name, value in {**row["cache_creation"], **row["server_tool_use"]}.items():
+            group[name] += value
+    return sums
+
+
 def test_hourly_buckets_split_the_day(api, organization) -> None:
+    """A day's 24 hourly buckets, each group summed over the hours, are exactly the day's bucket: every token field."""
     day = organization.first_day
-    body = get(api, USAGE_PATH, {"starting_at": day_start(day), "ending_at": day_start(day + timedelta(days=1)),
-                                 "bucket_width": "1h", "limit": "24"}).json()
-    assert len(body["data"]) == 24
-    assert sum(b["results"][0]["output_tokens"] for b in body["data"] if b["results"]) == sum(
+    group_by = ["model", "workspace_id", "api_key_id", "service_tier", "context_window"]
+    params = {"starting_at": day_start(day), "ending_at": day_start(day + timedelta(days=1)), "group_by[]": group_by}
+    hourly = get(api, USAGE_PATH, {**params, "bucket_width": "1h", "limit": "24"}).json()
+    [daily] = get(api, USAGE_PATH, params).json()["data"]
+
+    assert [b["starting_at"] for b in hourly["data"]] == [f"{day}T{hour:02d}:00:00Z" for hour in range(24)]
+    summed = defaultdict(lambda: defaultdict(int))
+    for group, sums in (item for b in hourly["data"] for item in tokens_by_group(b["results"], group_by).items()):
+        for name, value in sums.items():
+            summed[group][name] += value
+    assert summed == tokens_by_group(daily["results"], group_by)
+    assert sum(sums["output_tokens"] for sums in summed.values()) == sum(
         row.output_tokens for row in organization.usage_rows(day))
+
+
+def test_an_hourly_range_ends_at_the_last_whole_hour(organization) -> None:
+    """With the clock at 12:34:56, the bucket of 12:00 has not ended: a range ending at 13:00 is refused, and one
+    without ending_at ends with the bucket of 11:00."""
+    now = datetime.combine(organization.last_day, time(12, 34, 56), timezone.utc)
+    with FakeAdminApi(organization, clock=lambda: now) as api:
+        params = {"starting_at": f"{organization.last_day}T10:00:00Z", "bucket_width": "1h"}
+        unfinished = get(api, USAGE_PATH, {**params, "ending_at": f"{organization.last_day}T13:00:00Z"})
+        open_ended = get(api, USAGE_PATH, params).json()
+
+    assert error_of(unfinished)[:2] == (400, "invalid_request_error")
+    assert [b["starting_at"][11:13] for b in open_ended["data"]] == ["10", "11"]
 
 
 COST_TYPES = {"tokens", "web_search", "code_execution"}

@@ -27,8 +27,8 @@ def assert_stopped_at_the_repeated_token(run) -> None:
 
 def test_a_workspaces_page_that_names_its_own_after_id_ends_the_sync_without_a_duplicate(api, config) -> None:
     """Given a stand-in that ignores after_id and always says there is more, When reading workspaces and their
-    members (the CDK caches the pages of a parent stream, so a repeated after_id costs no request), Then the sync
-    stops at the second page, having emitted each workspace once and asked for two pages in all."""
+    members, Then the sync stops at the second page, having emitted each workspace once: two pages for the stream
+    and two for the members' parent reader, which does not share them (see the manifest's use_cache)."""
     api.faults = FaultPlan([parse_fault("repeat-page-token:path=workspaces@1-")])
 
     run = run_connector("read", config, configured_catalog("workspaces", "workspace_members", sync_mode="full_refresh"),
@@ -37,7 +37,7 @@ def test_a_workspaces_page_that_names_its_own_after_id_ends_the_sync_without_a_d
     assert_stopped_at_the_repeated_token(run)
     ids = [workspace["id"] for workspace in run.records("workspaces")]
     assert sorted(ids) == sorted(w["id"] for w in api.directory.workspaces)
-    assert len(api.api_requests(WORKSPACES_PATH)) == 2
+    assert len(api.api_requests(WORKSPACES_PATH)) == 4
 
 
 def test_a_claude_code_page_that_names_its_own_token_ends_the_sync_without_a_duplicate(api, config) -> None:
@@ -75,3 +75,21 @@ def test_claude_code_records_keep_to_the_day_asked_for(api, config, start_date) 
     assert claude_code_by_key(run.records("claude_code_usage"), run.records("claude_code_model_usage")) == \
         expected_claude_code(api.directory, days)
     assert [w for w in warnings(run) if w.startswith("Dropped a Claude Code record dated")] != []
+
+
+def test_a_truncated_workspaces_page_is_fetched_again_not_replayed(api, config) -> None:
+    """Given a 200 whose JSON is cut in half on the first workspaces request, When reading workspaces and their
+    members, Then the page is asked for again and both streams hold what a sync without the fault holds: the retry
+    goes to the API, not to a cache that kept the broken page."""
+    catalog = configured_catalog("workspaces", "workspace_members", sync_mode="full_refresh")
+    api.faults = FaultPlan([parse_fault("truncate:path=workspaces@1")])
+
+    run = run_connector("read", config, catalog, timeout=LOOPING)
+
+    api.faults = FaultPlan()
+    clean = run_connector("read", config, catalog, timeout=LOOPING)
+
+    assert clean.exit_code == 0 and run.exit_code == 0, run.errors()
+    assert sorted(w["id"] for w in run.records("workspaces")) == sorted(w["id"] for w in api.directory.workspaces)
+    for stream in ("workspaces", "workspace_members"):
+        assert sorted(map(repr, run.records(stream))) == sorted(map(repr, clean.records(stream)))

@@ -4,21 +4,25 @@ in W seconds a 429 with no retry-after, only the limit and the time it resets.
 The connector must finish with exactly the ground truth, find the limit with few 429s (then pace to it instead of
 bursting into it again), wait only as long as each reset asked, and take about the least time the limit allows.
 The CLI runs against the stand-in over real HTTP, with the real clock: the limit here is small (4 requests per
-3 seconds) so the test stays quick, and pages are capped at 10 buckets so the backfill needs about twenty requests.
+3 seconds) so the test stays quick, and pages are capped at 10 buckets so the backfill needs about thirty requests.
+messages_usage_hourly reads the last three days beside the daily reports, under the same limit and pace.
 """
 
 import math
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from integration_tests.connector_cli import configured_catalog, run_connector
 from integration_tests.fake_admin_api import COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi
-from integration_tests.ground_truth import cost_by_key, expected_cost, expected_usage, usage_by_key
+from integration_tests.ground_truth import (
+    cost_by_key, expected_cost, expected_usage, expected_usage_hourly, usage_by_key,
+)
 
 LIMIT, WINDOW_SECONDS = 4, 3.0
+HOURLY_DAYS = 3
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until (?P<until>\S+), before retrying: HTTP 429")
 
 
@@ -26,10 +30,11 @@ WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until (?P<until>\S+), b
 def limited_sync(organization, tmp_path_factory):
     with FakeAdminApi(organization, rate_limit=(LIMIT, WINDOW_SECONDS), max_buckets_per_page=10) as api:
         config = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": organization.first_day.isoformat(),
-                  "api_url": api.url}
+                  "api_url": api.url,
+                  "hourly_start_date": (organization.last_day - timedelta(days=HOURLY_DAYS - 1)).isoformat()}
         started = time.monotonic()
         run = run_connector("read", config, configured_catalog("messages_usage", "cost_report",
-                                                               sync_mode="full_refresh"))
+                                                               "messages_usage_hourly", sync_mode="full_refresh"))
         wall_seconds = time.monotonic() - started
         yield run, api.api_requests(), wall_seconds
 
@@ -41,6 +46,7 @@ def test_the_backfill_equals_the_ground_truth(limited_sync, organization) -> Non
     days = organization.day_range()
     assert usage_by_key(run.records("messages_usage")) == expected_usage(organization, days)
     assert cost_by_key(run.records("cost_report")) == expected_cost(organization, days)
+    assert usage_by_key(run.records("messages_usage_hourly")) == expected_usage_hourly(organization, days[-HOURLY_DAYS:])
 
 
 def test_the_limit_is_found_with_few_429s_then_paced(limited_sync) -> None:

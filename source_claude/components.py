@@ -2,6 +2,7 @@
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 from dateutil.parser import isoparse
+from isodate import parse_duration
 from requests_cache import SQLiteCache
 
 from airbyte_cdk.models import FailureType
@@ -34,6 +36,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
+from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
@@ -193,7 +196,7 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return self._within_retry_budget(response_or_exception, resolution, incomplete)
+        return with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
 
     def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
         access = key_access(self.config)
@@ -231,6 +234,19 @@ class AdminApiErrorHandler(ErrorHandler):
         return resolution
 
 
+# What every failure that ends a sync says last, where it arises (a config error says what to fix instead): the CDK's
+# own summary of a failed sync lists the streams' exceptions, not what happens next.
+NEXT_SYNC = ("Every record up to each stream's last saved state was delivered: once the cause is fixed, the next sync "
+             "resumes each incremental stream from there (and reads a full refresh again in full).")
+
+
+def with_next_sync(resolution: ErrorResolution) -> ErrorResolution:
+    if resolution.response_action != ResponseAction.FAIL or resolution.failure_type == FailureType.config_error:
+        return resolution
+    return ErrorResolution(resolution.response_action, resolution.failure_type,
+                           f"{resolution.error_message or 'The Anthropic Admin API request failed.'} {NEXT_SYNC}")
+
+
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
     """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first)."""
     should_retry = response.headers.get(SHOULD_RETRY_HEADER, "").strip().lower()
@@ -255,8 +271,7 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution, incom
         return (
             f"The Anthropic Admin API kept rate limiting this organization (HTTP 429) {how_long}. Its request limit "
             "is shared by every key and tool of the organization, so another tool may be polling it (set "
-            "max_requests_per_minute to leave it room). Incremental streams resume from their last saved state at "
-            "the next sync."
+            "max_requests_per_minute to leave it room)."
         )
     if incomplete:
         return (f"The Anthropic Admin API kept answering {where(response_or_exception)} with a page that is not whole "
@@ -316,7 +331,7 @@ def repeated_own_token(response: requests.Response) -> str:
 @dataclass
 class NoRepeatedPages(PaginationStrategy):
     """The manifest's CursorPagination, which ends the sync in one sentence when the API names a page token a second
-    time in one window, or sends more pages than a report window can hold (window_days), instead of paging forever.
+    time in one window, or sends more pages than a report window can hold (window_buckets), instead of paging forever.
 
     It exists because a CursorPagination stop_condition sees only the current response, not the tokens before it.
     The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
@@ -326,17 +341,20 @@ class NoRepeatedPages(PaginationStrategy):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     pagination_strategy: PaginationStrategy
-    # Interpolated with stream_interval: the days of a report window. A window holds one daily bucket per day, and
-    # a page at least one bucket, so it has at most that many pages.
-    window_days: Optional[str] = None
+    # Interpolated with stream_interval: the buckets of a report window (its days, or its hours for hourly buckets).
+    # A page holds at least one bucket, so a window has at most that many pages.
+    window_buckets: Optional[str] = None
+    # What one bucket spans, as the sentence that ends the sync names it: days or hours.
+    bucket_unit: str = "days"
+    # Not written in the manifest: the CDK's factory passes the paginator's decoder.
     decoder: Optional[Decoder] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
         if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
             self.pagination_strategy.decoder = self.decoder
-        self._window_days = (InterpolatedString.create(self.window_days, parameters=parameters)
-                             if self.window_days else None)
+        self._window_buckets = (InterpolatedString.create(self.window_buckets, parameters=parameters)
+                                if self.window_buckets else None)
         self._tokens_seen: Dict[Any, List[Any]] = {}
 
     @property
@@ -366,25 +384,25 @@ class NoRepeatedPages(PaginationStrategy):
         if token in seen:
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
-                         f"so following it would read the same pages forever: {CHECK_API_URL}."),
+                         f"so following it would read the same pages forever: {CHECK_API_URL}. {NEXT_SYNC}"),
                 internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
                 failure_type=FailureType.system_error,
             )
-        days = self._days_of(stream_slice)
-        if days is not None and len(seen) + 1 >= days:
+        buckets = self._buckets_of(stream_slice)
+        if buckets is not None and len(seen) + 1 >= buckets:
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
-                         f"more pages than its {days} days of buckets can fill, so it would page forever: "
-                         f"{CHECK_API_URL}."),
+                         f"more pages than its {buckets} {self.bucket_unit} of buckets can fill, so it would page "
+                         f"forever: {CHECK_API_URL}. {NEXT_SYNC}"),
                 internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
                 failure_type=FailureType.system_error,
             )
         return token
 
-    def _days_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
-        if self._window_days is None or stream_slice is None:
+    def _buckets_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
+        if self._window_buckets is None or stream_slice is None:
             return None
-        return int(self._window_days.eval(self.config, stream_slice=stream_slice))
+        return int(self._window_buckets.eval(self.config, stream_slice=stream_slice))
 
 
 # -- Rate limits ---------------------------------------------------------------------------------------------------
@@ -707,7 +725,7 @@ def utc_moment(value: str) -> datetime:
 
 def with_exact_amount(result_row: Mapping[str, Any], amount_field: Optional[str]) -> Dict[str, Any]:
     """A result row parsed with exact decimals, ready for orjson: the amount as its decimal text (the schema's
-    string), any other exact number as a Fragment of its own text."""
+    string), any other exact number as an exact_number()."""
     row = {name: exact_json(value) for name, value in result_row.items()}
     amount = result_row.get(amount_field) if amount_field else None
     if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
@@ -726,7 +744,7 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
             message=(f"The Anthropic Admin API answered {where(response)} with a record this connector cannot read, "
                      "so the sync stops rather than skip it: check that api_url is https://api.anthropic.com, or a "
                      "proxy that passes responses through unchanged; if it is, the API has changed the shape of its "
-                     "records and the connector needs an update."),
+                     f"records and the connector needs an update. {NEXT_SYNC}"),
             internal_message=f"{type(error).__name__}: {error}, reading a page from {request_url(response)}",
             failure_type=FailureType.system_error,
         ) from error
@@ -740,7 +758,8 @@ def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PA
         raise AirbyteTracedException(
             message=(
                 "The Anthropic Admin API returned a response that is not a whole page "
-                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API."
+                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API. "
+                f"{NEXT_SYNC}"
             ),
             internal_message=f"Unreadable page from {response.url}",
             failure_type=FailureType.transient_error,
@@ -778,8 +797,26 @@ def add_amount_usd(record: MutableMapping[str, Any], cents_field: str) -> None:
     """Adds `amount_usd` = cents / 100, exact: a JSON number whose text is the exact decimal quotient."""
     usd = cents_to_usd(record.get(cents_field))
     if usd is not None:
-        # orjson writes a Fragment verbatim, so the number reaches the destination without a float in between.
-        record["amount_usd"] = orjson.Fragment(usd.encode())
+        record["amount_usd"] = exact_number(usd)
+
+
+# Every decimal of at most this many significant digits is the shortest text of the double nearest to it (a double
+# holds 15.95 decimal digits), so that double is written back as exactly that decimal.
+FLOAT_EXACT_DIGITS = 15
+
+
+def exact_number(text: str) -> Any:
+    """A decimal's exact text as a value every runtime writes as a JSON number of exactly that value.
+
+    A float when the text has at most FLOAT_EXACT_DIGITS significant digits: every serializer (orjson in the CLI and
+    the manifest-only runtime, the Connector Builder's schema inference and response) writes such a float as its
+    shortest text, which is the decimal itself (trailing zeros aside: 2.50 is written 2.5). No arithmetic is ever done
+    in float. A longer decimal, which the API has never sent, stays an orjson Fragment of its text: written verbatim
+    by the CLI and the manifest-only runtime, but refused by the Builder's schema inference.
+    """
+    if len(text.lstrip("-").replace(".", "").lstrip("0")) <= FLOAT_EXACT_DIGITS:
+        return float(text)
+    return orjson.Fragment(text.encode())
 
 
 def cents_to_usd(cents: Any) -> Optional[str]:
@@ -845,8 +882,8 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
     It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
     stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
     REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
-    disk, not memory, and never outlive the run; without that directory (a source read without the entrypoint) each
-    stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
+    disk, not memory, and never outlive the run; without that directory (the Connector Builder, a source read without
+    the entrypoint) each stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
     truncated page is fetched again and never handed to the other stream.
     """
 
@@ -873,9 +910,10 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         return response
 
     def _shared_pages(self) -> Optional[SQLiteCache]:
-        # Looked up at each request: the entrypoint sets the directory after the streams are built.
+        # Looked up at each request: the entrypoint sets the directory after the streams are built. The Connector
+        # Builder runs no entrypoint: there the variable is unset, or names the directory of a run that has ended.
         directory = os.environ.get(ENV_REQUEST_CACHE_PATH)
-        if not directory:
+        if not directory or not os.path.isdir(directory):
             return None
         pages_path = os.path.join(directory, f"{self.pages_file}.sqlite")
         if pages_path != self._pages_path:
@@ -1012,7 +1050,7 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
         "cache_creation_tokens": tokens.get("cache_creation"),
         "estimated_cost_cents": exact_json(cost.get("amount")),
         "currency": cost.get("currency"),
-        "estimated_cost_usd": orjson.Fragment(usd.encode()) if usd is not None else None,
+        "estimated_cost_usd": exact_number(usd) if usd is not None else None,
     }
 
 
@@ -1029,9 +1067,9 @@ def utc_day(value: Any) -> Optional[str]:
 
 
 def exact_json(value: Any) -> Any:
-    """A parsed value ready for orjson: Decimals (exact JSON numbers) become Fragments of their own text."""
+    """A parsed value ready for every runtime's serializer: Decimals (exact JSON numbers) become exact_number()s."""
     if isinstance(value, Decimal):
-        return orjson.Fragment(format(value, "f").encode())
+        return exact_number(format(value, "f"))
     if isinstance(value, dict):
         return {key: exact_json(member) for key, member in value.items()}
     if isinstance(value, list):
@@ -1039,16 +1077,18 @@ def exact_json(value: Any) -> Any:
     return value
 
 
+# A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
+BUCKET_UNITS = {"1d": "day", "1h": "hour"}
 _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}))?$")
 
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """A saved cursor moved to the start of its UTC day, in the cursor's own format, and no later than the newest
-    bucket a sync can read; an unreadable one refused in one sentence.
+    """A saved cursor moved to the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's
+    own format, and no later than the newest bucket a sync can read; an unreadable one refused in one sentence.
 
     It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the reports for a range that is not whole days, which they refuse), reports an
+    `2025-03-09T05:00:00Z` asks the daily reports for a range that is not whole days, which they refuse), reports an
     unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
     in the future; no declarative component normalizes or checks state.
     """
@@ -1061,9 +1101,15 @@ class CursorAtBucketStart(StateMigration):
     # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
     # past it is read as it, with a warning, so the stream goes on from the lookback before it.
     newest_bucket: Optional[str] = None
+    # The stream's buckets, as the API's bucket_width names them: 1d (a cursor moves to its midnight) or 1h (to its hour).
+    bucket_width: str = "1d"
+    # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.bucket_width not in BUCKET_UNITS:
+            raise ValueError(f"bucket_width must be one of {', '.join(BUCKET_UNITS)}, not {self.bucket_width!r}")
+        self._unit = BUCKET_UNITS[self.bucket_width]
         self._newest_bucket = (InterpolatedString.create(self.newest_bucket, parameters=parameters)
                                if self.newest_bucket else None)
 
@@ -1079,8 +1125,8 @@ class CursorAtBucketStart(StateMigration):
             stream_state = {}
         else:
             value = stream_state[self.cursor_field]
-        day = saved_cursor_day(value)
-        if day is None:
+        bucket = saved_cursor_bucket(value, self.bucket_width)
+        if bucket is None:
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
             raise AirbyteTracedException(
                 message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
@@ -1088,15 +1134,53 @@ class CursorAtBucketStart(StateMigration):
                          "start_date."),
                 failure_type=FailureType.config_error,
             )
-        newest = saved_cursor_day(self._newest_bucket.eval(self.config)) if self._newest_bucket else None
-        if newest is not None and day > newest:
+        newest = (saved_cursor_bucket(self._newest_bucket.eval(self.config), self.bucket_width)
+                  if self._newest_bucket else None)
+        if newest is not None and bucket > newest:
             logger.warning(
-                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest day there "
-                f"is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback before "
-                "it. If days before that are missing from the destination, reset the stream to read them again."
+                f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest {self._unit} "
+                f"there is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback "
+                f"before it. If {self._unit}s before that are missing from the destination, reset the stream to read "
+                "them again."
             )
-            day = newest
-        return {**stream_state, self.cursor_field: day.strftime(self.cursor_format)}
+            bucket = newest
+        return {**stream_state, self.cursor_field: bucket.strftime(self.cursor_format)}
+
+
+@dataclass
+class StartWithoutState(StateMigration):
+    """For a stream without saved state, the state from which its sync reads from exactly `start`.
+
+    It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
+    clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
+    older than it, and the hours in between would never be read. As a state it applies only where there is none
+    (the first sync, and a full refresh); after that the saved state takes over. The cursor reads from its lookback
+    before a state, so the lookback is added to `start`.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str
+    cursor_format: str
+    # Interpolated; an RFC 3339 time, or empty for no default (the cursor's own start applies).
+    start: str
+    # Interpolated; the cursor's lookback_window, an ISO 8601 duration.
+    lookback: str = "PT0S"
+    declarative_stream: Any = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._start = InterpolatedString.create(self.start, parameters=parameters)
+        self._lookback = InterpolatedString.create(self.lookback, parameters=parameters)
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        return not stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        start = self._start.eval(self.config)
+        if not start:
+            return stream_state
+        lookback = parse_duration(self._lookback.eval(self.config) or "PT0S")
+        return {self.cursor_field: (isoparse(start) + lookback).strftime(self.cursor_format)}
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
@@ -1109,8 +1193,9 @@ def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
     return first.get("most_recent_cursor_value") or first.get("end")
 
 
-def saved_cursor_day(value: Any) -> Optional[datetime]:
-    """Midnight UTC of the day a saved cursor falls on (a date, or an RFC 3339 date-time); None if it is neither."""
+def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[datetime]:
+    """The start of the UTC bucket a saved cursor (a date, or an RFC 3339 date-time) falls in: its midnight for 1d, its
+    hour for 1h; None if it is neither a date nor a date-time."""
     if not isinstance(value, str) or not _SAVED_CURSOR.match(value):
         return None
     try:
@@ -1118,6 +1203,8 @@ def saved_cursor_day(value: Any) -> Optional[datetime]:
     except ValueError:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    if bucket_width == "1h":
+        return moment.replace(minute=0, second=0, microsecond=0)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -1141,7 +1228,9 @@ class CheckpointEachWindow(Retriever):
     parameters: InitVar[Mapping[str, Any]]
     # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
     last_bucket_read: str
-    # The stream's ConcurrentCursor: the CDK's factory passes it to the stream's retriever.
+    # Neither is written in the manifest. The stream's ConcurrentCursor: the CDK's factory passes it to the stream's
+    # retriever. The stream's name: the factory passes it too, and a stream's $parameters.name would set it as well
+    # (the CDK copies every $parameters key onto each component below it that has a field of that name).
     cursor: Any = None
     name: str = ""
     # The API the stream reads (admin or analytics): a key that cannot read it skips the stream, with one warning.
@@ -1293,7 +1382,7 @@ class AnalyticsRowExtractor(RecordExtractor):
                 for money_field in self._money:
                     usd = cents_to_usd(record.get(money_field))
                     if usd is not None:
-                        record[f"{money_field}_usd"] = orjson.Fragment(usd.encode())
+                        record[f"{money_field}_usd"] = exact_number(usd)
                 yield record
 
     def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
@@ -1521,3 +1610,198 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
         logger.warning(f"Skipping {stream}: this key may not read the Usage and Cost Analytics API (beta). The other "
                        f"streams are read; deselect {stream} to stop this warning.")
     return True
+
+# -- Config rules --------------------------------------------------------------------------------------------------
+# Each rule says in one sentence what is wrong with the config and how to fix it: the spec's JSON schema guards the
+# form too, but its messages ("32 is greater than the maximum of 31") name neither the field nor the fix. The
+# manifest runs the one-field rules (its spec's config_normalization_rules, a DpathValidator per field, in every
+# runtime); whole_config_rules() needs several fields, or an absent one, which a DpathValidator never sees.
+
+ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
+DEFAULT_API_URL = "https://api.anthropic.com"
+_DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, failure_type=FailureType.config_error)
+
+
+@dataclass
+class AdminApiKeyRule(ValidationStrategy):
+    """admin_api_key: a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
+    (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
+    (KeyAccess)."""
+
+    def validate(self, key: Any) -> None:
+        if not isinstance(key, str) or not key.strip():
+            raise config_error(
+                "admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console "
+                f"under Settings > Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization "
+                "uses its Analytics API key with the read:analytics scope).")
+        if key != key.strip():
+            raise config_error("admin_api_key has spaces or line breaks around it: paste the key again without them.")
+
+
+# The documented group_by[] values of the Usage and Cost Analytics API (the spec's enum says the same).
+ANALYTICS_DIMENSIONS = (
+    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id", "context_window",
+    "cost_type", "deployment_id", "environment_id", "inference_geo", "model", "product", "rbac_group_id",
+    "service_tier", "slack_channel_id", "speed", "token_type", "workspace_id",
+)
+
+
+@dataclass
+class AnalyticsGroupByRule(ValidationStrategy):
+    """analytics_group_by: documented dimensions, each once (the API's own refusal would end a sync mid-read)."""
+
+    def validate(self, group_by: Any) -> None:
+        if group_by is None or group_by == []:
+            return
+        if not isinstance(group_by, list) or not all(isinstance(value, str) for value in group_by):
+            raise config_error(
+                f"analytics_group_by must be a list of dimension names, not {group_by!r}: for example "
+                '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.')
+        unknown = [value for value in group_by if value not in ANALYTICS_DIMENSIONS]
+        if unknown:
+            raise config_error(
+                f"analytics_group_by has {', '.join(map(repr, unknown))}, which the Usage and Cost Analytics API "
+                f"cannot group by: use some of {', '.join(ANALYTICS_DIMENSIONS)}.")
+        if len(set(group_by)) != len(group_by):
+            raise config_error("analytics_group_by names a dimension twice: list each dimension once.")
+
+
+@dataclass
+class DateRule(ValidationStrategy):
+    """A UTC date or RFC 3339 date-time that names a real day; for start_date (starts_reading), one whose first
+    whole UTC day has begun, since reading starts at the first midnight UTC at or after it."""
+
+    field: str
+    starts_reading: bool = False
+
+    def validate(self, value: Any) -> None:
+        moment = parse_config_datetime(value, self.field)
+        if moment is None or not self.starts_reading:
+            return
+        now = datetime.now(timezone.utc)
+        if moment > now:
+            raise config_error(
+                f"{self.field} {value} is in the future, so there is nothing to read yet: set it to a past UTC date, "
+                "for example the day your organization started using the API.")
+        first_day = first_whole_utc_day(moment)
+        if first_day > now:
+            raise config_error(
+                f"{self.field} {value} leaves no whole UTC day to read yet: reading starts at the first midnight UTC "
+                f"at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set {self.field} to a date.")
+
+
+@dataclass
+class WholeNumberRule(ValidationStrategy):
+    """A whole number from minimum to maximum (JSON's 3.0 or "3" and true are not), or null for the default."""
+
+    field: str
+    minimum: int
+    maximum: int
+    # What the number counts (" of days"), and what to do instead.
+    unit: str = ""
+    advice: str = ""
+
+    def validate(self, number: Any) -> None:
+        if number is None:
+            return
+        if isinstance(number, bool) or not isinstance(number, int) or not self.minimum <= number <= self.maximum:
+            raise config_error(f"{self.field} must be a whole number{self.unit} from {self.minimum} to {self.maximum}, "
+                               f"not {number!r}: {self.advice}")
+
+
+@dataclass
+class ApiUrlRule(ValidationStrategy):
+    """api_url: an http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
+
+    def validate(self, api_url: Any) -> None:
+        if api_url is None or api_url == "":
+            return
+        parts = urlsplit(api_url) if isinstance(api_url, str) else None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+            raise config_error(f"api_url {api_url!r} is not a URL: leave it empty to use {DEFAULT_API_URL}, "
+                               "or give the https:// address of your proxy.")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise config_error(f"api_url {api_url!r} is not https: the Admin key must only travel encrypted, "
+                               "so use an https:// address (plain http is accepted only for localhost).")
+
+
+def is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def whole_config_rules(config: Mapping[str, Any]) -> None:
+    """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
+    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read)."""
+    AdminApiKeyRule().validate(config.get("admin_api_key"))
+    start = parse_config_datetime(config.get("start_date"), "start_date")
+    if start is None:
+        raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
+    end = parse_config_datetime(config.get("end_date"), "end_date")
+    first_day = first_whole_utc_day(start)
+    if end is not None and end <= first_day:
+        raise config_error(f"end_date {config['end_date']} is not after start_date {config['start_date']}: "
+                           "set end_date later than start_date, or leave it empty to read up to now.")
+    if end is not None and end < first_day + timedelta(days=1):
+        raise config_error(
+            f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
+            f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
+    hourly_start_date_rules(config, start, end)
+
+
+def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime]) -> None:
+    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (elsewhere than in the package,
+    the hourly cursor starts at start_date at the earliest, and an empty range reads nothing)."""
+    hourly_start = parse_config_datetime(config.get("hourly_start_date"), "hourly_start_date")
+    if hourly_start is None:
+        return
+    value = config["hourly_start_date"]
+    if hourly_start < start:
+        raise config_error(
+            f"hourly_start_date {value} is before start_date {config['start_date']}, and nothing before start_date is "
+            "read: set hourly_start_date on or after start_date, or leave it empty to read the last 30 days.")
+    first_hour = first_whole_utc_hour(hourly_start)
+    if first_hour > datetime.now(timezone.utc):
+        raise config_error(
+            f"hourly_start_date {value} leaves no whole UTC hour to read yet (reading starts at "
+            f"{first_hour:%Y-%m-%dT%H:%M:%SZ}): set it to a past hour, or leave it empty to read the last 30 days.")
+    if end is not None and end < first_hour + timedelta(hours=1):
+        raise config_error(
+            f"hourly_start_date {value} leaves no whole UTC hour before end_date {config['end_date']}, so "
+            "messages_usage_hourly would read nothing: set hourly_start_date earlier, or leave it empty.")
+
+
+def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
+    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DATE_OR_DATETIME.match(value):
+        raise config_error(f"{key} {value!r} is not a date: use a UTC date like 2025-01-01 "
+                           "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
+    try:
+        parsed = isoparse(value)
+    except ValueError:
+        raise config_error(f"{key} {value!r} is not a real calendar date: check the month and day, "
+                           "for example 2025-01-31.") from None
+    return (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+
+
+def first_whole_utc_day(moment: datetime) -> datetime:
+    """The first midnight UTC at or after `moment`: where reading starts, so no data before start_date is asked for."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
+def first_whole_utc_hour(moment: datetime) -> datetime:
+    """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
+

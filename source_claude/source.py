@@ -1,37 +1,39 @@
+#
+# The manifest as a Python package (the source-claude command, the Docker image, PyAirbyte). Everything the
+# manifest can say is in manifest.yaml and components.py, and runs the same in the manifest-only runtime and the
+# Connector Builder; this adds only what a source built from a config, a catalog and a state can do before the CDK
+# reads (docs/claude.md, "Where it runs", lists what the other runtimes lack).
+#
 import logging
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Collection, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional
 
 import requests
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
-    AirbyteMessage,
     AirbyteStateBlob,
     AirbyteStateMessage,
     AirbyteStateType,
     AirbyteStreamState,
     ConfiguredAirbyteCatalog,
-    FailureType,
     Status,
     StreamDescriptor,
     SyncMode,
-    TraceType,
-    Type,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude import components
-from source_claude.components import connection_problem
-from source_claude.config_validation import (
+from source_claude.components import (
     DEFAULT_API_URL,
-    ConfigError,
+    config_error,
+    connection_problem,
     first_whole_utc_day,
     parse_config_datetime,
-    validate_state,
+    whole_config_rules,
 )
 
 # The manifest names its classes as the manifest-only runtime and the Connector Builder load them
@@ -40,19 +42,14 @@ sys.modules.setdefault("source_declarative_manifest.components", components)
 
 # An absolute path: given a relative one, the CDK would prefer a stray manifest.yaml in the working directory.
 MANIFEST = str(Path(__file__).with_name("manifest.yaml"))
-RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
-CHECKED_STREAM = "messages_usage"
 REACHABILITY_TIMEOUT_SECONDS = 15
-# What the CDK says once retries are spent: a prefix before the error handler's message, or for 429s only this.
-_CDK_RETRIES_PREFIX = "Exhausted available request attempts. Please see logs for more details. Exception: "
-_CDK_RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
-RATE_LIMITED_THROUGHOUT = (
-    "The Anthropic Admin API kept rate limiting this key (HTTP 429) through every retry: another tool may be "
-    "polling the same organization, or its monthly spend limit may be reached."
-)
 
 
 class SourceClaude(YamlDeclarativeSource):
+    """Refuses, before anything is read, what the CDK would otherwise meet halfway through a command: a config or a
+    saved state the manifest's rules refuse, a catalog naming streams the manifest lacks. The saved state is first
+    split into the per-stream states the CDK reads, without those of streams read in full refresh."""
+
     def __init__(
         self,
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
@@ -60,12 +57,15 @@ class SourceClaude(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            state = incremental_stream_states(state or [], catalog)
-            validate_state(state)
-        except ConfigError as error:
-            raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
-        super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config, state=state, **kwargs)
+        super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config,
+                         state=incremental_stream_states(state or [], catalog), **kwargs)
+        if catalog is not None:
+            refuse_unknown_streams(catalog, [stream["name"] for stream in self.resolved_manifest["streams"]])
+        if config:
+            whole_config_rules(config)
+            # Building the streams runs the manifest's config rules and state migrations, which would otherwise
+            # fail inside the CDK's read, logged with a traceback.
+            self.streams(config)
 
     @classmethod
     def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
@@ -77,80 +77,55 @@ class SourceClaude(YamlDeclarativeSource):
         return super().read_state(state_path)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Reads the report over the last whole day only, after making sure api_url answers at all.
+        """The manifest's check, on the config it is given, after making sure api_url answers at all.
 
-        The manifest's CheckStream would read the stream's whole first 31-day window (megabytes for a large
-        organization) and, when the host is unreachable, retry for a minute before a message full of
-        urllib3 internals; this says what is wrong in one sentence, in seconds.
+        The CDK's check would retry an unreachable host for a minute, and wraps the stream's sentence in the repr of
+        another; this reads the check's stream with the check's config_overrides and says what it found, and which
+        streams a key that is not an Admin key reads.
         """
-        unreachable = unreachable_api_url(self._config.get("api_url") or DEFAULT_API_URL)
+        unreachable = unreachable_api_url(config.get("api_url") or DEFAULT_API_URL)
         if unreachable:
             return AirbyteConnectionStatus(status=Status.FAILED, message=unreachable)
-        refusal, checked_stream, key_reads = what_the_key_reads(self._config, self.resolved_manifest["streams"])
-        if refusal:
-            return AirbyteConnectionStatus(status=Status.FAILED, message=refusal)
-        now = datetime.now(timezone.utc)
-        probe = SourceClaude(config=last_day_probe_config(self._config, now))
-        streams = {stream.name: stream for stream in probe.streams(config=probe._config)}
-        availability = streams[checked_stream].check_availability()
-        if not availability.is_available:
-            return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
-        waiting = nothing_to_read_yet(self._config, now)
+        check = self.resolved_manifest["check"]
+        probe = SourceClaude(config={**config, **check.get("config_overrides", {})})
+        for stream in probe.streams(probe.resolved_config):
+            if stream.name in check["stream_names"]:
+                availability = stream.check_availability()
+                if not availability.is_available:
+                    return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
+        key_reads = what_the_key_reads(config, [stream["name"] for stream in self.resolved_manifest["streams"]])
+        waiting = nothing_to_read_yet(config, datetime.now(timezone.utc))
         if waiting:
             logger.warning(waiting)
         message = " ".join(filter(None, (key_reads, waiting)))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message or None)
 
-    def read(
-        self,
-        logger: logging.Logger,
-        config: Mapping[str, Any],
-        catalog: ConfiguredAirbyteCatalog,
-        state: Optional[List[AirbyteStateMessage]] = None,
-    ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, refusing a catalog that names streams this source lacks, and ending a failed sync
-        with one paragraph that says what failed and what the next sync does, instead of the CDK's summary
-        of exception reprs. (The CDK reads nothing and exits 0 for an unknown stream.)"""
-        known = [stream["name"] for stream in self.resolved_manifest["streams"]]
-        unknown = sorted({configured.stream.name for configured in catalog.streams} - set(known))
-        if unknown:
-            raise AirbyteTracedException(
-                message=(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
-                         f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog."),
-                failure_type=FailureType.config_error,
-            )
-        stream_errors: Dict[str, Any] = {}
-        try:
-            for message in super().read(logger, config, catalog, state):
-                if message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
-                    descriptor = message.trace.error.stream_descriptor
-                    stream_errors.setdefault(descriptor.name if descriptor else "source", message.trace.error)
-                yield message
-        except AirbyteTracedException as failure:
-            if not stream_errors:
-                raise
-            full_refresh = {configured.stream.name for configured in catalog.streams
-                            if configured.sync_mode == SyncMode.full_refresh}
-            raise incomplete_sync(stream_errors, failure, full_refresh) from None
+    @property
+    def resolved_config(self) -> Mapping[str, Any]:
+        """The config the streams interpolate (the CDK's streams() reads it, whatever config it is passed)."""
+        return self._config
 
 
-def what_the_key_reads(config: Mapping[str, Any], manifest_streams: List[Mapping[str, Any]]
-                       ) -> Tuple[Optional[str], str, Optional[str]]:
-    """For check: why the key reads nothing (or None), the stream to test it on, and which streams it reads when it
-    is not an Admin key (an Admin key reads every stream, as before: nothing to say)."""
+def refuse_unknown_streams(catalog: ConfiguredAirbyteCatalog, known: List[str]) -> None:
+    """The CDK reads nothing, and exits 0, for a stream the source does not have."""
+    unknown = sorted({configured.stream.name for configured in catalog.streams} - set(known))
+    if unknown:
+        raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
+                           f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog.")
+
+
+def what_the_key_reads(config: Mapping[str, Any], stream_names: List[str]) -> Optional[str]:
+    """For check: which streams a key that is not an Admin key reads, and which a sync skips (an Admin key reads
+    every stream: nothing to say)."""
     access = components.key_access(config)
     if access.is_admin_key:
-        return None, CHECKED_STREAM, None
-    refusal = access.refusal()
-    if refusal:
-        return refusal, CHECKED_STREAM, None
-    names = [stream["name"] for stream in manifest_streams]
-    readable = access.readable_streams(names)
-    if CHECKED_STREAM in readable:
-        return None, CHECKED_STREAM, None
-    skipped = [name for name in names if name not in readable]
-    return None, readable[0], (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a "
-                               "warning each (an Analytics API key reads only the Usage and Cost Analytics API).")
+        return None
+    readable = access.readable_streams(stream_names)
+    skipped = [name for name in stream_names if name not in readable]
+    if not skipped:
+        return None
+    return (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a warning each (an "
+            "Analytics API key reads only the Usage and Cost Analytics API).")
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],
@@ -172,49 +147,14 @@ def incremental_stream_states(state_messages: List[AirbyteStateMessage],
         elif message.data is not None:
             for name, stream_state in message.data.items():
                 if not isinstance(stream_state, Mapping):
-                    raise ConfigError(
+                    raise config_error(
                         f"The saved state gives {name} the state {stream_state!r}, which is not an object like "
                         '{"starting_at": "2025-01-31T00:00:00Z"}: reset this stream (or drop it from the state) to '
-                        "read it again from start_date."
-                    )
+                        "read it again from start_date.")
                 streams.append(AirbyteStreamState(stream_descriptor=StreamDescriptor(name=name),
                                                   stream_state=AirbyteStateBlob(stream_state)))
     return [AirbyteStateMessage(type=AirbyteStateType.STREAM, stream=stream)
             for stream in streams if stream.stream_descriptor.name not in full_refresh]
-
-
-def incomplete_sync(stream_errors: Mapping[str, Any], failure: AirbyteTracedException,
-                    full_refresh: Collection[str] = frozenset()) -> AirbyteTracedException:
-    """The failed sync's last message: what failed, and what the next sync does about it (an incremental stream
-    resumes from its saved state; one read in full refresh is read again in full)."""
-    failed = [stream for stream in stream_errors if stream != "source"]
-    read_again = [stream for stream in failed if stream in full_refresh]
-    resumed = not failed or len(read_again) < len(failed)
-    reasons = " ".join(f"{stream}: {user_message(error.message)}" for stream, error in stream_errors.items())
-    failure_types = {error.failure_type for error in stream_errors.values()}
-    failure_type = (
-        FailureType.config_error if FailureType.config_error in failure_types
-        else FailureType.transient_error if failure_types == {FailureType.transient_error}
-        else FailureType.system_error
-    )
-    if read_again and not resumed:
-        next_sync = f"Once the cause is fixed, the next sync reads {', '.join(read_again)} again in full."
-    elif read_again:
-        next_sync = ("Every record up to each incremental stream's last saved state was delivered; once the cause is "
-                     f"fixed, the next sync resumes those from there and reads {', '.join(read_again)} again in full.")
-    else:
-        next_sync = ("Every record up to each stream's last saved state was delivered; once the cause is fixed, the "
-                     "next sync resumes from there.")
-    return AirbyteTracedException(
-        message=f"The sync stopped before reading everything. {reasons} {next_sync}",
-        internal_message=failure.internal_message or failure.message,
-        failure_type=failure_type,
-    )
-
-
-def user_message(cdk_message: Optional[str]) -> str:
-    message = (cdk_message or "").removeprefix(_CDK_RETRIES_PREFIX)
-    return RATE_LIMITED_THROUGHOUT if message == _CDK_RATE_LIMIT_EXHAUSTED else message
 
 
 def unreachable_api_url(api_url: str) -> Optional[str]:
@@ -226,18 +166,6 @@ def unreachable_api_url(api_url: str) -> Optional[str]:
     return None
 
 
-def last_day_probe_config(config: Mapping[str, Any], now: datetime) -> Mapping[str, Any]:
-    """The config narrowed to the last whole UTC day of the configured range.
-
-    While the range holds no whole day yet (start_date is today), that is the day before start_date: the request
-    still tests the key, and check delivers nothing it reads.
-    """
-    configured_end = parse_config_datetime(config.get("end_date"), "end_date")
-    end = min(configured_end, now) if configured_end else now
-    last_day = end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    return {**config, "start_date": last_day.strftime(RFC3339), "end_date": end.strftime(RFC3339)}
-
-
 def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
     """What a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended; else None."""
     first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
@@ -245,5 +173,6 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
     if first_day_end <= now:
         return None
     return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
-            f"{first_day:%Y-%m-%d}, ends at {first_day_end.strftime(RFC3339)}, and until then a sync reads no usage or "
-            "cost (the Claude Code streams read today as far as the API has it).")
+            f"{first_day:%Y-%m-%d}, ends at {first_day_end:%Y-%m-%dT%H:%M:%SZ}, and until then a sync reads no daily "
+            "usage or cost (messages_usage_hourly reads each hour once it has ended, and the Claude Code streams read "
+            "today as far as the API has it).")

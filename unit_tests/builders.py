@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -18,7 +18,10 @@ USAGE_URL = f"{API_URL}/v1/organizations/usage_report/messages"
 COST_URL = f"{API_URL}/v1/organizations/cost_report"
 USAGE_GROUP_BY = ["model", "workspace_id", "api_key_id", "service_tier", "context_window"]
 COST_GROUP_BY = ["workspace_id", "description"]
-STREAMS = {"messages_usage": (USAGE_URL, USAGE_GROUP_BY), "cost_report": (COST_URL, COST_GROUP_BY)}
+STREAMS = {"messages_usage": (USAGE_URL, USAGE_GROUP_BY), "cost_report": (COST_URL, COST_GROUP_BY),
+           "messages_usage_hourly": (USAGE_URL, USAGE_GROUP_BY)}
+# bucket_width and limit (buckets per page, the most the API allows for the width) of each report stream.
+BUCKETS = {"messages_usage": ("1d", "31"), "cost_report": ("1d", "31"), "messages_usage_hourly": ("1h", "168")}
 
 
 def config(**overrides: Any) -> Dict[str, Any]:
@@ -27,9 +30,10 @@ def config(**overrides: Any) -> Dict[str, Any]:
 
 def report_request(stream: str, starting_at: str, ending_at: str, page: Optional[str] = None) -> HttpRequest:
     url, group_by = STREAMS[stream]
+    bucket_width, limit = BUCKETS[stream]
     query: Dict[str, Any] = {
-        "bucket_width": "1d",
-        "limit": "31",
+        "bucket_width": bucket_width,
+        "limit": limit,
         "group_by[]": group_by,
         "starting_at": starting_at,
         "ending_at": ending_at,
@@ -40,10 +44,18 @@ def report_request(stream: str, starting_at: str, ending_at: str, page: Optional
 
 
 def bucket(day: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
-    start = datetime.strptime(day, "%Y-%m-%d")
+    return bucket_of(datetime.strptime(day, "%Y-%m-%d"), timedelta(days=1), results)
+
+
+def hourly_bucket(hour: str, *results: Mapping[str, Any]) -> Dict[str, Any]:
+    """An hourly bucket starting at `hour` (YYYY-MM-DDTHH)."""
+    return bucket_of(datetime.strptime(hour, "%Y-%m-%dT%H"), timedelta(hours=1), results)
+
+
+def bucket_of(start: datetime, width: timedelta, results: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     return {
-        "starting_at": f"{start:%Y-%m-%d}T00:00:00Z",
-        "ending_at": f"{start + timedelta(days=1):%Y-%m-%d}T00:00:00Z",
+        "starting_at": f"{start:%Y-%m-%dT%H:%M:%S}Z",
+        "ending_at": f"{start + width:%Y-%m-%dT%H:%M:%S}Z",
         "results": list(results),
     }
 
@@ -94,6 +106,10 @@ def cost_row(amount: str, **values: Any) -> Dict[str, Any]:
     }
     row.update(values)
     return row
+
+
+# One result row of each report stream, for tests that need any row of it.
+ONE_ROW_OF = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
 
 
 def catalog(stream: str, sync_mode: SyncMode = SyncMode.incremental) -> ConfiguredAirbyteCatalog:

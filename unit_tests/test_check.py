@@ -2,7 +2,6 @@
 day yet); errors in one sentence."""
 
 import logging
-from datetime import datetime, timezone
 from unittest import TestCase
 from unittest.mock import patch
 
@@ -12,7 +11,6 @@ from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from source_claude import SourceClaude
-from source_claude.source import last_day_probe_config
 from unit_tests.builders import api_error, bucket, config, page, report_request, usage_row
 
 LOGGER = logging.getLogger("test")
@@ -73,6 +71,7 @@ class TestCheck(TestCase):
         self.assertEqual(status.status, Status.SUCCEEDED)
         self.assertIn("nothing to read yet: the first whole UTC day from start_date, 2025-03-10, ends at "
                       "2025-03-11T00:00:00Z", status.message)
+        self.assertIn("messages_usage_hourly reads each hour once it has ended", status.message)
 
     @HttpMocker()
     def test_on_day_one_a_rejected_key_fails(self, http_mocker: HttpMocker) -> None:
@@ -92,12 +91,22 @@ class TestCheck(TestCase):
         probe.assert_called_once_with("https://nowhere.invalid")
         self.assertEqual((status.status, status.message), (Status.FAILED, "Could not connect"))
 
+    @HttpMocker()
+    def test_with_an_end_date_in_the_past_reads_the_last_day_before_it(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(report_request("messages_usage", "2025-01-31T00:00:00Z", "2025-02-01T00:00:00Z"),
+                        page(bucket("2025-01-31")))
 
-def test_probe_window_is_the_last_whole_day_of_the_range() -> None:
-    now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
-    assert last_day_probe_config(config(start_date="2024-01-01"), now) == {
-        **config(), "start_date": "2025-03-09T00:00:00Z", "end_date": "2025-03-10T12:00:00Z"}
-    # start_date today leaves no whole day to read: the probe asks for yesterday all the same, to test the key.
-    assert last_day_probe_config(config(start_date="2025-03-10"), now)["start_date"] == "2025-03-09T00:00:00Z"
-    # an end_date in the past: the last day before it.
-    assert last_day_probe_config(config(end_date="2025-02-01"), now)["start_date"] == "2025-01-31T00:00:00Z"
+        self.assertEqual(run_check(config(end_date="2025-02-01")).status, Status.SUCCEEDED)
+
+    @HttpMocker()
+    def test_uses_the_config_it_is_given(self, http_mocker: HttpMocker) -> None:
+        """Given a source built without a config, When check is called with one, Then it probes that config's
+        api_url with that config's key, as a caller of the Source interface expects."""
+        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
+                        page(bucket("2025-03-09")))
+        given = config(start_date="2024-01-01")
+        with patch("source_claude.source.unreachable_api_url", return_value=None) as probe:
+            status = SourceClaude().check(LOGGER, given)
+
+        probe.assert_called_once_with("https://api.anthropic.com")
+        self.assertEqual(status.status, Status.SUCCEEDED)

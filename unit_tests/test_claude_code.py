@@ -141,10 +141,20 @@ class TestClaudeCodeUsage(TestCase):
 
     @HttpMocker()
     def test_a_range_within_one_day_reads_nothing(self, http_mocker: HttpMocker) -> None:
-        """Given start_date 03-09 and end_date 03-09 06:00, Then no day ends in the range and nothing is asked for."""
-        output = read_stream(USAGE, config(start_date="2025-03-09", end_date="2025-03-09T06:00:00Z"))
+        """Given start_date 03-09 and end_date 03-09 06:00, Then no day ends in the range and nothing is asked for by
+        the manifest alone (as the manifest-only runtime and the Builder run it; the package refuses the config)."""
+        from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+        from airbyte_cdk.test.entrypoint_wrapper import read
 
-        self.assertEqual(records_of(output), [])
+        from source_claude.source import MANIFEST
+        from unit_tests.builders import catalog
+
+        user_config = config(start_date="2025-03-09", end_date="2025-03-09T06:00:00Z")
+        configured = catalog(USAGE, SyncMode.incremental)
+        output = read(YamlDeclarativeSource(path_to_yaml=MANIFEST, catalog=configured, config=user_config),
+                      user_config, configured)
+
+        self.assertEqual((records_of(output), output.errors), ([], []))
 
     @HttpMocker()
     def test_a_saved_date_with_a_time_is_read_as_its_day(self, http_mocker: HttpMocker) -> None:

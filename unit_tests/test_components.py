@@ -1,11 +1,12 @@
-"""The record path helpers: flattening, row_key and cents to USD, without HTTP."""
+"""The record path helpers (flattening, row_key, cents to USD) and a saved cursor's bucket, without HTTP."""
 
 import hashlib
 import re
+from datetime import datetime, timezone
 
 import pytest
 
-from source_claude.components import cents_to_usd, flatten_result_row, row_key
+from source_claude.components import CursorAtBucketStart, cents_to_usd, flatten_result_row, row_key, saved_cursor_bucket
 
 
 def test_flatten_prefixes_nested_objects_except_server_tool_use() -> None:
@@ -83,3 +84,24 @@ def test_every_decimal_form_gives_the_exact_quotient_as_a_json_number(cents) -> 
     usd = cents_to_usd(cents)
     assert Decimal(usd) * 100 == Decimal(cents)
     assert re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?", usd), usd
+
+
+@pytest.mark.parametrize("saved, bucket_width, expected", [
+    ("2025-03-09T05:27:13Z", "1d", datetime(2025, 3, 9, tzinfo=timezone.utc)),
+    ("2025-03-09T05:27:13Z", "1h", datetime(2025, 3, 9, 5, tzinfo=timezone.utc)),
+    ("2025-03-09T01:30:00+02:00", "1d", datetime(2025, 3, 8, tzinfo=timezone.utc)),  # 23:30 UTC the day before
+    ("2025-03-09T01:30:00+02:00", "1h", datetime(2025, 3, 8, 23, tzinfo=timezone.utc)),
+    ("2025-03-09", "1d", datetime(2025, 3, 9, tzinfo=timezone.utc)),
+    ("2025-03-09", "1h", datetime(2025, 3, 9, tzinfo=timezone.utc)),
+    ("2025-03-09T23:59:59.999Z", "1h", datetime(2025, 3, 9, 23, tzinfo=timezone.utc)),
+    ("2025-03-09T05", "1h", None),
+    (None, "1h", None),
+])
+def test_a_saved_cursor_is_the_start_of_its_utc_day_or_hour(saved, bucket_width, expected) -> None:
+    assert saved_cursor_bucket(saved, bucket_width) == expected
+
+
+def test_a_state_migration_refuses_a_bucket_width_the_reports_do_not_have() -> None:
+    with pytest.raises(ValueError, match="bucket_width must be one of 1d, 1h, not '1m'"):
+        CursorAtBucketStart(config={}, parameters={}, cursor_field="starting_at", cursor_format="%Y-%m-%dT%H:%M:%SZ",
+                            bucket_width="1m")

@@ -8,6 +8,7 @@ What the manifest promises for this stream:
 """
 
 import json
+from decimal import Decimal
 from unittest import TestCase
 
 import freezegun
@@ -108,8 +109,8 @@ class TestAmountUsdOnTheWire(TestCase):
             add_amount_usd(data, "amount")
             message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=data, emitted_at=0))
             line = AirbyteEntrypoint.airbyte_message_to_string(message)
-            self.assertIn(f'"amount_usd":{usd}', line)
-            self.assertEqual(json.loads(line)["record"]["data"]["amount"], cents)
+            on_the_wire = json.loads(line, parse_float=Decimal)["record"]["data"]
+            self.assertEqual((on_the_wire["amount_usd"], on_the_wire["amount"]), (Decimal(usd), cents))
 
 
 @freezegun.freeze_time("2025-03-10T12:00:00Z")
@@ -165,5 +166,5 @@ class TestAmountsSentAsNumbers(TestCase):
         for record, (cents, usd) in zip(extractor.extract_records(response), NUMERIC_AMOUNTS.items()):
             line = AirbyteEntrypoint.airbyte_message_to_string(
                 AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=record, emitted_at=0)))
-            self.assertIn(f'"amount":"{AS_TEXT[cents]}"', line)
-            self.assertIn(f'"amount_usd":{usd}', line)
+            on_the_wire = json.loads(line, parse_float=Decimal)["record"]["data"]
+            self.assertEqual((on_the_wire["amount"], on_the_wire["amount_usd"]), (AS_TEXT[cents], Decimal(usd)))

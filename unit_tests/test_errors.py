@@ -6,7 +6,7 @@
 - 500, 502, 503, 504 and 529 back off exponentially, at most five retries;
 - a 200 whose body is not a whole report page is fetched again, never read as an empty page;
 - the Admin key appears in no message, whatever fails;
-- the last sentence says the next sync resumes an incremental stream, and reads a full refresh again in full.
+- the stream's error ends saying the next sync resumes an incremental stream, and reads a full refresh again in full.
 """
 
 from typing import List, Tuple
@@ -22,13 +22,13 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from unit_tests.builders import (
+    ONE_ROW_OF,
     ADMIN_KEY,
     api_error,
     bucket,
     claude_code_record,
     claude_code_request,
     config,
-    cost_row,
     page,
     read_stream,
     records_of,
@@ -36,9 +36,8 @@ from unit_tests.builders import (
     usage_row,
 )
 
-ROWS = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
 WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z")
-both_streams = pytest.mark.parametrize("stream", list(ROWS))
+both_streams = pytest.mark.parametrize("stream", list(ONE_ROW_OF))
 @pytest.fixture(autouse=True)
 def frozen_now():
     with freezegun.freeze_time("2025-03-10T12:00:00Z"):
@@ -109,7 +108,7 @@ def test_400_fails_with_the_api_message(stream: str) -> None:
 def test_429_waits_for_retry_after(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down", {"retry-after": "30"}),
-        page(bucket("2025-03-08", ROWS[stream])),
+        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [31]
@@ -121,7 +120,7 @@ def test_429_without_retry_after_backs_off_exponentially(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down"),
         api_error(429, "rate_limit_error", "slow down"),
-        page(bucket("2025-03-08", ROWS[stream])),
+        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [3, 5]
@@ -185,21 +184,21 @@ def test_a_200_that_is_not_a_report_page_is_fetched_again(body: str) -> None:
     assert len(waits) == 1
 
 
-@pytest.mark.parametrize("sync_mode, closing", [
-    (SyncMode.incremental, "Every record up to each stream's last saved state was delivered; once the cause is fixed, "
-                           "the next sync resumes from there."),
-    (SyncMode.full_refresh, "Once the cause is fixed, the next sync reads messages_usage again in full."),
-])
-def test_the_last_sentence_says_what_the_next_sync_does(sync_mode, closing) -> None:
-    """A full refresh does not resume: the next sync reads it again from start_date, and the sentence says so."""
+@pytest.mark.parametrize("sync_mode", [SyncMode.incremental, SyncMode.full_refresh])
+def test_the_stream_s_error_ends_saying_what_the_next_sync_does(sync_mode) -> None:
+    """The stream's own error says what failed, then what the next sync does, where the error arises (the CDK's
+    summary of a failed sync only lists the streams' exceptions): an incremental stream resumes from its saved state,
+    a full refresh is read again in full."""
     with HttpMocker() as http_mocker:
         http_mocker.get(report_request("messages_usage", *WINDOW), api_error(400, "invalid_request_error", "no"))
         output = read_stream("messages_usage", config(start_date="2025-03-08"), sync_mode=sync_mode,
                              expecting_exception=True)
 
-    final = output.errors[-1].trace.error.message
-    assert final.startswith("The sync stopped before reading everything. messages_usage: ")
-    assert final.endswith(closing)
+    error = first_error(output).message
+    assert error.startswith("The Anthropic Admin API refused the request (HTTP 400): no"), error
+    assert error.endswith("Every record up to each stream's last saved state was delivered: once the cause is fixed, "
+                          "the next sync resumes each incremental stream from there (and reads a full refresh again "
+                          "in full)."), error
 
 
 def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check() -> None:
@@ -219,7 +218,7 @@ def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check
 
 @both_streams
 def test_a_result_row_that_cannot_be_read_ends_the_sync_in_one_sentence(stream: str) -> None:
-    body = json.dumps({"data": [bucket("2025-03-08", ROWS[stream], "unreadable")], "has_more": False,
+    body = json.dumps({"data": [bucket("2025-03-08", ONE_ROW_OF[stream], "unreadable")], "has_more": False,
                        "next_page": None})
     output, _ = read_once(stream, HttpResponse(body, 200), expecting_exception=True)
 

@@ -96,7 +96,7 @@ def test_a_reset_beyond_the_budget_ends_the_sync_with_one_sentence_about_the_sha
     assert error.failure_type == FailureType.transient_error
     assert "kept rate limiting this organization (HTTP 429)" in error.message
     assert "shared by every key and tool of the organization" in error.message
-    assert "resume from their last saved state" in error.message
+    assert "the next sync resumes each incremental stream from there" in error.message
 
 
 def test_after_a_429_the_rest_of_the_sync_is_paced_to_the_limit_it_named() -> None:

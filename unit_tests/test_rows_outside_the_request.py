@@ -18,19 +18,17 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
+    ONE_ROW_OF,
     bucket,
     claude_code_record,
     claude_code_request,
     config,
-    cost_row,
     page,
     read_stream,
     records_of,
     report_request,
-    usage_row,
 )
 
-ROWS = {"messages_usage": usage_row(output_tokens=9), "cost_report": cost_row("9")}
 
 
 @pytest.fixture(autouse=True)
@@ -43,15 +41,15 @@ def warnings_of(output: EntrypointOutput) -> List[str]:
     return [log.log.message for log in output.logs if log.log.level.value == "WARN"]
 
 
-@pytest.mark.parametrize("stream", list(ROWS))
+@pytest.mark.parametrize("stream", list(ONE_ROW_OF))
 def test_buckets_outside_the_requested_window_are_dropped_with_one_warning(stream: str) -> None:
     """Given a window [03-08, 03-10) answered with buckets of 03-07, 03-08, 03-10 and 03-11, Then only 03-08 is
     emitted, the state is the window's own last day (03-09), and one
     warning names the first bucket dropped."""
     with HttpMocker() as http_mocker:
         http_mocker.get(report_request(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"), page(
-            bucket("2025-03-07", ROWS[stream]), bucket("2025-03-08", ROWS[stream]),
-            bucket("2025-03-10", ROWS[stream]), bucket("2025-03-11", ROWS[stream])))
+            bucket("2025-03-07", ONE_ROW_OF[stream]), bucket("2025-03-08", ONE_ROW_OF[stream]),
+            bucket("2025-03-10", ONE_ROW_OF[stream]), bucket("2025-03-11", ONE_ROW_OF[stream])))
 
         output = read_stream(stream, config(start_date="2025-03-08"))
 

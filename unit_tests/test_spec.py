@@ -5,18 +5,28 @@ import logging
 from source_claude import SourceClaude
 
 PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-              "max_requests_per_minute", "api_url", "analytics_lookback_window_days", "analytics_group_by"]
+              "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
+              "analytics_lookback_window_days", "analytics_group_by"]
 
 
 def connection_specification() -> dict:
-    return SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+    """The properties users see: check_last_whole_day_only is the check's own (check.config_overrides), hidden."""
+    spec = SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+    return {**spec, "properties": {name: field for name, field in spec["properties"].items()
+                                   if not field.get("airbyte_hidden")}}
+
+
+def test_the_check_s_own_field_is_hidden_and_never_set_by_default() -> None:
+    field = SourceClaude().spec(logging.getLogger("test")).connectionSpecification["properties"][
+        "check_last_whole_day_only"]
+    assert (field["airbyte_hidden"], field["default"]) == (True, False)
 
 
 def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
     assert spec["required"] == ["admin_api_key", "start_date"]
-    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == list(range(len(PROPERTIES)))
 
 
 def test_every_property_has_title_description_and_example() -> None:
@@ -36,6 +46,9 @@ def test_defaults_and_bounds() -> None:
             properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
     assert (properties["claude_code_lookback_window_days"]["default"],
             properties["claude_code_lookback_window_days"]["maximum"]) == (4, 31)
+    assert (properties["hourly_lookback_window_hours"]["default"], properties["hourly_lookback_window_hours"]["minimum"],
+            properties["hourly_lookback_window_hours"]["maximum"], properties["hourly_lookback_window_hours"]["type"]) == (
+        24, 0, 168, "integer")
     assert (properties["analytics_lookback_window_days"]["default"],
             properties["analytics_lookback_window_days"]["maximum"]) == (30, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
@@ -43,6 +56,16 @@ def test_defaults_and_bounds() -> None:
     # Unset, the connector paces only by the limit the API names; set, it never goes faster than asked.
     assert "default" not in properties["max_requests_per_minute"]
     assert (properties["max_requests_per_minute"]["minimum"], properties["max_requests_per_minute"]["type"]) == (1, "integer")
+
+
+def test_the_hourly_start_date_says_its_default_and_that_state_takes_over() -> None:
+    """Given the spec, Then hourly_start_date has no fixed default (it follows the clock), and its description says
+    what the default is and that the saved state takes over after the first sync; its pattern is start_date's."""
+    properties = connection_specification()["properties"]
+    hourly = properties["hourly_start_date"]
+    assert "default" not in hourly
+    assert "30 days" in hourly["description"] and "saved state takes over" in hourly["description"]
+    assert hourly["pattern"] == properties["start_date"]["pattern"]
 
 
 def test_a_stray_manifest_in_the_working_directory_is_ignored(tmp_path, monkeypatch) -> None:

@@ -8,7 +8,7 @@ import argparse
 import signal
 import sys
 import threading
-from datetime import date
+from datetime import date, datetime, timezone
 
 from . import DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, FakeAdminApi, FaultPlan, Organization
 from .rate_limit import parse_rate_limit
@@ -20,6 +20,9 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=90, help="days of data, ending yesterday (UTC)")
+    parser.add_argument("--through-today", action="store_true",
+                        help="the days end today instead: today's usage is served hour by hour as each hour ends "
+                             "(a daily bucket is served only once its day has ended)")
     parser.add_argument("--rows-per-day", type=int, default=60, help="usage report rows per day at five dimensions")
     parser.add_argument("--admin-key", action="append", help=f"accepted Admin key (default {DEFAULT_ADMIN_KEY})")
     parser.add_argument("--analytics-key", action="append",
@@ -32,8 +35,9 @@ def main(argv=None) -> None:
                              "(default: the middle day of the data)")
     args = parser.parse_args(argv)
 
+    today = datetime.now(timezone.utc).date()
     organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day,
-                                keys_appear_on=args.keys_appear_on)
+                                keys_appear_on=args.keys_appear_on, last_day=today if args.through_today else None)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
                        analytics_keys=args.analytics_key or [DEFAULT_ANALYTICS_KEY],
                        faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
