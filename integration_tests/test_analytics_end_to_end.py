@@ -188,14 +188,6 @@ def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_
     assert states["messages_usage"] == states["cost_report"] == {"starting_at": day_start(start_date)}
 
 
-def test_check_with_an_analytics_key_says_which_streams_it_reads(api, config) -> None:
-    run = run_connector("check", {**config, "admin_api_key": DEFAULT_ANALYTICS_KEY})
-
-    status = run.connection_status()
-    assert (run.exit_code, status["status"]) == (0, "SUCCEEDED"), status
-    assert status["message"].startswith("This key reads usage_analytics, cost_analytics; a sync skips messages_usage")
-
-
 def test_a_key_that_reads_nothing_ends_the_sync_in_one_sentence(api, config) -> None:
     run = read({**config, "admin_api_key": "sk-ant-api01-no-analytics-scope"}, "messages_usage", *ANALYTICS)
 
