@@ -40,7 +40,9 @@ from claude_reports import (  # noqa: E402
     write_hourly_tokens_chart,
 )
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, Organization  # noqa: E402
-from integration_tests.ground_truth import expected_cost, expected_usage, expected_usage_hourly  # noqa: E402
+from integration_tests.ground_truth import (  # noqa: E402
+    analytics_days, expected_cost, expected_usage, expected_usage_hourly,
+)
 
 ORGANIZATION = dict(seed=2026, days=120, rows_per_day=150)
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
@@ -155,9 +157,9 @@ def reconcile_hours(organization: Organization, since: datetime, until: datetime
 
 def reconcile_analytics(organization: Organization, since: date, synced_usd: Decimal) -> None:
     """cost_analytics over the last 30 days must equal the stand-in's cost lines of those days, to the cent
-    (the days the Usage and Cost Analytics API serves: none before 2026-01-01 or older than 365 days)."""
-    first = max(since, date(2026, 1, 1), date.today() - timedelta(days=364))
-    days = [day for day in organization.day_range() if day >= first]
+    (the days the Usage and Cost Analytics API serves, none before 2026-01-01 or older than 365 days, that have
+    ended)."""
+    days = analytics_days(organization, since, organization.last_day)
     truth_usd = sum((v["amount"] for v in expected_cost(organization, days).values()), Decimal(0)) / 100
     if synced_usd != truth_usd:
         sys.exit(f"MISMATCH of cost_analytics with the stand-in's ground truth: USD {synced_usd} vs {truth_usd}")
