@@ -24,7 +24,9 @@ def main(url: str, key: str, requests_file: str) -> None:
     with open(requests_file) as listing:
         planned = json.load(listing)
     session = requests.Session()
-    session.headers.update({"x-api-key": key, "anthropic-version": "2023-06-01"})
+    # The beta header the Usage and Cost Analytics API requires; the Admin API's endpoints ignore it.
+    session.headers.update({"x-api-key": key, "anthropic-version": "2023-06-01",
+                            "anthropic-beta": "analytics-usage-cost-2026-08-24"})
     for path, query in planned:
         while True:
             response = session.get(url + path, params=query)

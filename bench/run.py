@@ -49,7 +49,8 @@ BURST = str(ROOT / "bench" / "burst_client.py")
 PATHS = {"messages_usage": USAGE_PATH, "cost_report": COST_PATH}
 CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients, in the order they run
 ALL_STREAMS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
-               "organization", "workspaces", "workspace_members", "api_keys", "users", "invites")
+               "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
+               "cost_analytics")
 # The connector's INFO lines for its waits (components.py: AnnouncedWait and OrganizationPace).
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until \S+, before retrying: HTTP 429")
 PACE_LOG = re.compile(r"^Pacing requests to the organization's request limit .*: waiting (?P<seconds>[0-9.]+) s, ")

@@ -75,6 +75,36 @@ GROUP BY ALL
 ORDER BY day
 """
 
+# The top API keys and the top people by cost over the last 30 days, from cost_analytics (the Usage and Cost
+# Analytics API): the legacy cost report cannot split cost by key or person. Console usage has no key; usage on a
+# key that no person or service account made is attributed to the key itself.
+TOP_COST_BY_API_KEY_SQL = """
+SELECT COALESCE(k.name, c.api_key_id, '(Console: no key)') AS api_key,
+       SUM(CAST(c.amount AS DECIMAL(38, 12))) * 0.01 AS usd
+FROM cost_analytics AS c
+LEFT JOIN api_keys AS k ON k.id = c.api_key_id
+WHERE c.starting_at >= CAST(:since AS TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY usd DESC
+LIMIT :top
+"""
+
+TOP_COST_BY_USER_SQL = """
+SELECT actor_email_address AS user_email,
+       SUM(CAST(amount AS DECIMAL(38, 12))) * 0.01 AS usd
+FROM cost_analytics
+WHERE starting_at >= CAST(:since AS TIMESTAMPTZ) AND actor_email_address IS NOT NULL
+GROUP BY ALL
+ORDER BY usd DESC
+LIMIT :top
+"""
+
+ANALYTICS_COST_SQL = """
+SELECT COALESCE(SUM(CAST(amount AS DECIMAL(38, 12))), 0) * 0.01 AS usd
+FROM cost_analytics
+WHERE starting_at >= CAST(:since AS TIMESTAMPTZ)
+"""
+
 
 @contextmanager
 def local_stand_in(days: int = 120, rows_per_day: int = 150, seed: int = 2026,

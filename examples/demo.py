@@ -4,7 +4,8 @@
 2. syncs every stream with PyAirbyte (the installed `source-claude`, offline) into PyAirbyte's default local DuckDB
    cache (under .demo/);
 3. prints tokens by model and context window for the last 30 days, tokens by model for the last 24 whole hours
-   (messages_usage_hourly), and cost in USD by cost type, model and token type; writes PNG charts of daily cost by
+   (messages_usage_hourly), cost in USD by cost type, model and token type, and the top API keys and users by cost
+   over the last 30 days (from cost_analytics, the Usage and Cost Analytics API); writes PNG charts of daily cost by
    model and of hourly tokens by model;
 4. checks the warehouse totals against the stand-in's own rows, and stops the stand-in.
 """
@@ -27,16 +28,21 @@ from sqlalchemy import text  # noqa: E402
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 from claude_reports import (  # noqa: E402
+    ANALYTICS_COST_SQL,
     COST_BY_TYPE_SQL,
     DAILY_COST_BY_MODEL_SQL,
     HOURLY_TOKENS_BY_MODEL_SQL,
     TOKENS_BY_MODEL_SQL,
+    TOP_COST_BY_API_KEY_SQL,
+    TOP_COST_BY_USER_SQL,
     local_stand_in,
     write_daily_cost_chart,
     write_hourly_tokens_chart,
 )
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, Organization  # noqa: E402
-from integration_tests.ground_truth import expected_cost, expected_usage, expected_usage_hourly  # noqa: E402
+from integration_tests.ground_truth import (  # noqa: E402
+    analytics_days, expected_cost, expected_usage, expected_usage_hourly,
+)
 
 ORGANIZATION = dict(seed=2026, days=120, rows_per_day=150)
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
@@ -73,6 +79,9 @@ def main() -> None:
         daily = connection.execute(text(DAILY_COST_BY_MODEL_SQL)).all()
         hourly = connection.execute(text(HOURLY_TOKENS_BY_MODEL_SQL),
                                     {"since": since_hour.isoformat(), "until": until.isoformat()}).all()
+        top_keys = connection.execute(text(TOP_COST_BY_API_KEY_SQL), {"since": since.isoformat(), "top": 5}).all()
+        top_users = connection.execute(text(TOP_COST_BY_USER_SQL), {"since": since.isoformat(), "top": 5}).all()
+        [(analytics_usd,)] = connection.execute(text(ANALYTICS_COST_SQL), {"since": since.isoformat()}).all()
 
     yesterday = organization.last_day - timedelta(days=1)
     print_table(f"Tokens by model and context window, last 30 days (since {since})",
@@ -84,13 +93,20 @@ def main() -> None:
     print_table(f"Cost in USD by cost type, model and token type, {organization.first_day} to {yesterday}",
                 ["cost type", "model", "token type", "USD"],
                 [[t, m, k, f"{usd:,.2f}"] for t, m, k, usd in costs])
+    print_table(f"Top API keys by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
+                ["API key", "USD"], [[key, f"{usd:,.2f}"] for key, usd in top_keys])
+    print_table(f"Top users by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
+                ["user", "USD"], [[email, f"{usd:,.2f}"] for email, usd in top_users])
     print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}")
     print(f"Hourly tokens by model: {write_hourly_tokens_chart(hourly, OUTPUT / 'hourly_tokens_by_model.png')}\n")
     reconcile(organization, since, tokens, costs)
     reconcile_hours(organization, since_hour, until, hourly)
+    reconcile_analytics(organization, since, Decimal(analytics_usd))
     print("""
 The stand-in is stopped. To sync your own organization instead:
   1. create an Admin key in the Claude Console: Settings > Admin keys (https://console.anthropic.com/settings/admin-keys);
+     (a Claude Enterprise organization: a key with read:analytics from claude.ai > Organization settings > API,
+     which reads usage_analytics and cost_analytics);
   2. write config.json: {"admin_api_key": "sk-ant-admin01-...", "start_date": "2025-01-01"}
   3. .venv/bin/source-claude check --config config.json
      or in Python: ab.get_source("source-claude", config=..., local_executable=".venv/bin/source-claude")
@@ -137,6 +153,17 @@ def reconcile_hours(organization: Organization, since: datetime, until: datetime
     if synced != truth:
         sys.exit(f"MISMATCH with the stand-in's ground truth in the last 24 hours: tokens {synced:,} vs {truth:,}")
     print(f"The last 24 hours match it too: {synced:,} tokens.")
+
+
+def reconcile_analytics(organization: Organization, since: date, synced_usd: Decimal) -> None:
+    """cost_analytics over the last 30 days must equal the stand-in's cost lines of those days, to the cent
+    (the days the Usage and Cost Analytics API serves, none before 2026-01-01 or older than 365 days, that have
+    ended)."""
+    days = analytics_days(organization, since, organization.last_day)
+    truth_usd = sum((v["amount"] for v in expected_cost(organization, days).values()), Decimal(0)) / 100
+    if synced_usd != truth_usd:
+        sys.exit(f"MISMATCH of cost_analytics with the stand-in's ground truth: USD {synced_usd} vs {truth_usd}")
+    print(f"cost_analytics matches the stand-in's ground truth exactly: ${synced_usd:,.10f} in the last 30 days.")
 
 
 def print_table(title: str, headers: List[str], rows: Sequence[Sequence[str]]) -> None:

@@ -5,7 +5,7 @@ atomic rows by the dimensions each stream groups by, so a bug in either cannot h
 """
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Dict, Iterable, Mapping, Tuple, TypeVar
 
@@ -164,3 +164,47 @@ def claude_code_by_key(usage_records, model_records) -> Dict[Tuple, Dict[str, An
         assert record["estimated_cost_usd"] * 100 == record["estimated_cost_cents"]  # exact, parsed as Decimal
         models[record["model"]] = Decimal(record["estimated_cost_cents"])
     return found
+
+
+# -- The Usage and Cost Analytics API ----------------------------------------------------------------------------
+# Its documented range rules, computed here from the date alone: nothing before 2026-01-01, nothing older than 365
+# days. A stream starts at the latest of start_date, that floor and the first midnight within the 365 days.
+ANALYTICS_FLOOR = date(2026, 1, 1)
+
+
+def analytics_first_day(start_date: date, today: date) -> date:
+    """The first day the analytics streams read on `today` (by the UTC clock)."""
+    return max(start_date, ANALYTICS_FLOOR, today - timedelta(days=364))
+
+
+def analytics_days(organization: Organization, start_date: date, today: date) -> list:
+    """The days of data the analytics streams can read on `today` (by the UTC clock), from start_date on."""
+    first = analytics_first_day(start_date, today)
+    return [day for day in organization.day_range() if first <= day < today]
+
+
+def expected_analytics_usage(organization: Organization, days: Iterable[date]) -> Dict[Tuple, Dict[str, int]]:
+    """Tokens per day, API key, workspace and model, summed over every person or service account."""
+    expected: Dict[Tuple, Dict[str, int]] = {}
+    for day in days:
+        for row in organization.usage_rows(day):
+            sums = expected.setdefault((day_start(day), row.api_key_id, row.workspace_id, row.model),
+                                       dict.fromkeys(USAGE_TOKENS, 0))
+            sums["uncached_input_tokens"] += row.uncached_input_tokens
+            sums["cache_read_input_tokens"] += row.cache_read_input_tokens
+            sums["cache_creation_ephemeral_5m_input_tokens"] += row.cache_creation_5m_input_tokens
+            sums["cache_creation_ephemeral_1h_input_tokens"] += row.cache_creation_1h_input_tokens
+            sums["output_tokens"] += row.output_tokens
+            sums["web_search_requests"] += row.web_search_requests
+    return expected
+
+
+def analytics_usage_totals(records: Iterable[Mapping[str, Any]]) -> Dict[Tuple, Dict[str, int]]:
+    """The connector's usage_analytics records summed over actors, in expected_analytics_usage's shape."""
+    totals: Dict[Tuple, Dict[str, int]] = {}
+    for record in records:
+        sums = totals.setdefault((record["starting_at"], record.get("api_key_id"), record.get("workspace_id"),
+                                  record.get("model")), dict.fromkeys(USAGE_TOKENS, 0))
+        for name in USAGE_TOKENS:
+            sums[name] += record.get(name) or 0
+    return totals

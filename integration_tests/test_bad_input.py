@@ -14,7 +14,6 @@ CONFIG_MISTAKES = {
     "missing key": ({"admin_api_key": None}, "admin_api_key is missing: create an Admin key (sk-ant-admin...)"),
     "empty key": ({"admin_api_key": ""}, "admin_api_key is missing"),
     "whitespace around the key": ({"admin_api_key": f" {DEFAULT_ADMIN_KEY}\n"}, "has spaces or line breaks around it"),
-    "a regular API key": ({"admin_api_key": "sk-ant-api03-abcdef"}, "is a regular API key (sk-ant-api...)"),
     "a malformed start_date": ({"start_date": "01/02/2025"}, "start_date '01/02/2025' is not a date"),
     "an impossible start_date": ({"start_date": "2025-02-30"}, "is not a real calendar date"),
     "a future start_date": ({"start_date": "2099-01-01"}, "start_date 2099-01-01 is in the future"),
@@ -24,6 +23,10 @@ CONFIG_MISTAKES = {
                                      "hourly_lookback_window_hours must be a whole number of hours from 0 to 168"),
     "hourly_start_date before start_date": ({"hourly_start_date": "2000-01-01"},
                                             "hourly_start_date 2000-01-01 is before start_date"),
+    "analytics lookback out of range": ({"analytics_lookback_window_days": 45},
+                                        "analytics_lookback_window_days must be a whole number of days from 0 to 31"),
+    "an analytics grouping the API cannot take": ({"analytics_group_by": ["api_key_id", "description"]},
+                                                  "analytics_group_by has 'description', which the Usage and Cost"),
     "non-https api_url": ({"api_url": "http://api.anthropic.com"}, "is not https"),
     "api_url that is not a URL": ({"api_url": "api.anthropic.com"}, "is not a URL"),
 }

@@ -9,9 +9,11 @@ from typing import Any, Callable, Dict, Mapping
 
 import pytest
 
-from integration_tests.connector_builder import builder_test_read
+from integration_tests.connector_builder import builder_test_read, records_read
 from integration_tests.connector_cli import configured_catalog, run_connector
-from integration_tests.fake_admin_api import CLAUDE_CODE_PATH, COST_PATH, USAGE_PATH, FakeAdminApi
+from integration_tests.fake_admin_api import (CLAUDE_CODE_PATH, COST_PATH, DEFAULT_ANALYTICS_KEY, USAGE_PATH,
+                                              FakeAdminApi)
+from integration_tests.ground_truth import analytics_days, on_one_day
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "claude.md"
 COLUMNS = {"Python package": "package", "Manifest-only": "manifest-only", "Connector Builder": "builder"}
@@ -99,9 +101,40 @@ def claude_code_pages_are_shared(api, runtime, config) -> bool:
     return run.exit_code == 0 and len(requested) == len(set(requested))
 
 
+def analytics_key_config(api, config) -> Dict[str, Any]:
+    return {**config, "admin_api_key": DEFAULT_ANALYTICS_KEY,
+            "start_date": f"{api.organization.last_day - timedelta(days=5)}"}
+
+
+def an_analytics_key_skips_the_admin_api_streams(api, runtime, config) -> bool:
+    analytics = analytics_key_config(api, config)
+    skipped_warning = "Skipping messages_usage: this key reads only the Usage and Cost Analytics API"
+    if runtime == "builder":
+        skipped = builder_test_read(analytics, "messages_usage")
+        today, read_ = on_one_day(lambda: builder_test_read(analytics, "cost_analytics"))
+        warnings = [log["message"] for log in skipped["record"]["data"]["logs"] if log["level"] == "WARN"]
+        streams = {"cost_analytics"} if records_read(read_) else set()
+    else:
+        today, run = on_one_day(lambda: read(api, runtime, analytics, "messages_usage", "cost_analytics"))
+        if run.exit_code != 0:
+            return False
+        warnings = [log["log"]["message"] for log in run.of_type("LOG") if log["log"]["level"] == "WARN"]
+        streams = {message["record"]["stream"] for message in run.of_type("RECORD")}
+    readable = analytics_days(api.organization, api.organization.last_day - timedelta(days=5), today)
+    return (streams == ({"cost_analytics"} if readable else set())
+            and sum(warning.startswith(skipped_warning) for warning in warnings) == 1)
+
+
+def check_says_which_streams_the_key_reads(api, runtime, config) -> bool:
+    check = run_connector("check", analytics_key_config(api, config), runtime=runtime)
+    status = check.connection_status()
+    return status["status"] == "SUCCEEDED" and (status.get("message") or "").startswith(
+        "This key reads usage_analytics, cost_analytics; a sync skips messages_usage,")
+
+
 PROBES = {
-    "A config mistake the spec's JSON schema lets through (a regular API key) is refused in one sentence":
-        refused_in_one_sentence({"admin_api_key": "sk-ant-api03-abcdef"}, "is a regular API key (sk-ant-api...)"),
+    "A config mistake the spec's JSON schema lets through (a key pasted with a line break) is refused in one sentence":
+        refused_in_one_sentence({"admin_api_key": "sk-ant-admin01-abcdef\n"}, "admin_api_key has spaces or line breaks"),
     "A number out of range (`lookback_window_days` 90) is refused in the field's own sentence":
         refused_in_one_sentence({"lookback_window_days": 90}, "lookback_window_days must be a whole number of days"),
     "An `end_date` not after `start_date` is refused in one sentence":
@@ -113,6 +146,9 @@ PROBES = {
     "A stream read in full refresh ignores its saved state": full_refresh_ignores_state,
     "A catalog naming a stream the source lacks is refused": an_unknown_stream_is_refused,
     "The two Claude Code streams share each day's pages": claude_code_pages_are_shared,
+    "An Analytics API key reads the analytics streams and skips each other stream with one warning":
+        an_analytics_key_skips_the_admin_api_streams,
+    "`check` with an Analytics API key says which streams it reads": check_says_which_streams_the_key_reads,
 }
 TABLE = documented_table()
 

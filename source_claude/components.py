@@ -143,8 +143,12 @@ class AdminApiErrorHandler(ErrorHandler):
     page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
     exact_decimals: bool = False
     whole_buckets: bool = False
+    # The API the stream reads: a 401 or 403 from it skips the stream (one warning) when the key is found to read
+    # only the other API, and ends the sync in one sentence when it reads neither (see KeyAccess).
+    reads_api: Optional[str] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name") or "this stream"
         self._skips_said: Set[str] = set()
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
@@ -178,6 +182,8 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
+        if response is not None and self.reads_api and response.status_code in (401, 403):
+            resolution = self._unreadable_by_this_key(resolution)
         if response is not None:
             resolution = obey_should_retry(response, resolution)
         skip = resolution.error_message or ""
@@ -191,6 +197,19 @@ class AdminApiErrorHandler(ErrorHandler):
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
         return with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
+
+    def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
+        access = key_access(self.config)
+        if access.is_admin_key or access.reads(str(self.reads_api)) is not False:
+            return resolution  # the key is not the reason: the manifest's filter decides
+        refusal = access.refusal()
+        if refusal:
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, refusal)
+        return ErrorResolution(ResponseAction.IGNORE, None,
+                               f"Skipping {self._stream}: this key reads only the Usage and Cost Analytics API (an "
+                               "Analytics API key of a Claude Enterprise organization), not the Admin API. "
+                               f"usage_analytics and cost_analytics are read; deselect {self._stream} to stop this "
+                               "warning.")
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
@@ -353,7 +372,8 @@ class NoRepeatedPages(PaginationStrategy):
             **page_size_override_kwargs(page_size_override),
             **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
         )
-        if last_page_token_value is None:
+        if last_page_token_value is None or getattr(response, _RESTARTED_WINDOW, False):
+            # A window's first page (or its first page again, after an expired cursor): no token seen yet.
             seen = self._tokens_seen[stream_slice] = []
         else:
             seen = self._tokens_seen.setdefault(stream_slice, [])
@@ -820,7 +840,42 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 @dataclass
-class ClaudeCodeSharedPagesRequester(Requester):
+class WrappedRequester(Requester):
+    """A Requester that hands everything but send_request to the HttpRequester it wraps (built by the CDK like any
+    other, so URL, headers, retries and logs stay the manifest's): the base of the requester wrappers below."""
+
+    requester: Requester
+
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
+
+
+@dataclass
+class ClaudeCodeSharedPagesRequester(WrappedRequester):
     """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
     stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
 
@@ -873,33 +928,6 @@ class ClaudeCodeSharedPagesRequester(Requester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
-
-    def get_authenticator(self) -> Any:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> Any:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_json(**kwargs)
 
 
 @dataclass
@@ -1190,6 +1218,9 @@ class CheckpointEachWindow(Retriever):
     retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
     when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
     midway is not checkpointed.
+
+    Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
+    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read.
     """
 
     retriever: Retriever
@@ -1202,23 +1233,383 @@ class CheckpointEachWindow(Retriever):
     # (the CDK copies every $parameters key onto each component below it that has a field of that name).
     cursor: Any = None
     name: str = ""
+    # The API the stream reads (admin or analytics): a key that cannot read it skips the stream, with one warning.
+    reads_api: str = "admin"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._last_bucket_read = InterpolatedString.create(self.last_bucket_read, parameters=parameters)
         cursor_field = getattr(self.cursor, "cursor_field", None)
         self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
+        self._skipped: Optional[bool] = None
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if self.is_skipped():
+            return  # no request, and no window claimed as read: the state stays
         yield from self.retriever.read_records(records_schema, stream_slice)
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
-        last_bucket = self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+        last_bucket = self.last_bucket_to_checkpoint(stream_slice)
+        if last_bucket is None:
+            return
         # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
         # when it closes the window, exactly as it does for the window's real records.
         self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                    associated_slice=stream_slice))
 
+    def is_skipped(self) -> bool:
+        """Whether this key cannot read the stream's API (decided once, with one warning)."""
+        if self._skipped is None:
+            self._skipped = skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream")
+        return self._skipped
+
+    def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
+        """The start of the last bucket a window read whole may claim as read; None claims nothing."""
+        return self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
+
+
+# -- The Usage and Cost Analytics API (beta) -------------------------------------------------------------------------
+# Flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead of buckets of results; a page cursor that
+# expires (HTTP 410) when the data is refreshed; a data_refreshed_at watermark. See docs/claude.md for what of this
+# is documented and what is inferred.
+
+# Set on a response that answers a window's first page again after its cursor expired.
+_RESTARTED_WINDOW = "_source_claude_restarted_window"
+# How often one window may start again from its first page before the sync ends.
+MAX_WINDOW_RESTARTS = 3
+ROW_FRAME = ("starting_at", "ending_at", "group")
+
+
+@dataclass
+class RestartExpiredCursor(WrappedRequester):
+    """Asks for a window's first page again when the API answers a page cursor with HTTP 410 (the cursor expired
+    because the data was refreshed), at most MAX_WINDOW_RESTARTS times per window.
+
+    It exists because the CDK's paginator can only follow the token it has or stop, and an error handler can only
+    retry the same request, which would be refused again. The 410 reaches this wrapper because the manifest's error
+    handler ignores it (with one warning); the extractor then skips the rows it already emitted for the window.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    # The query parameter the paginator sends the page cursor in.
+    page_token_parameter: str = "page"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._restarts: Dict[Any, int] = {}
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        response = self.requester.send_request(**request)
+        while response is not None and response.status_code == 410:
+            window = request.get("stream_slice")
+            if request.get("next_page_token") is None or self._restarts.get(window, 0) >= MAX_WINDOW_RESTARTS:
+                raise AirbyteTracedException(
+                    message=(f"The Anthropic Admin API kept answering {where(response)} with HTTP 410 (its page cursor "
+                             "expired as the data was refreshed): run the sync again later, once the refresh is done."),
+                    internal_message=f"HTTP 410 from {request_url(response)}",
+                    failure_type=FailureType.transient_error,
+                )
+            self._restarts[window] = self._restarts.get(window, 0) + 1
+            logger.info(f"The page cursor of {where(response)} expired (HTTP 410): reading the window again from its "
+                        "first page, without emitting the rows already read.")
+            first_page = {name: value for name, value in (request.get("request_params") or {}).items()
+                          if name != self.page_token_parameter}
+            response = self.requester.send_request(**{**request, "next_page_token": None, "request_params": first_page})
+            if response is not None:
+                setattr(response, _RESTARTED_WINDOW, True)
+        return response
+
+
+@dataclass
+class AnalyticsRowExtractor(RecordExtractor):
+    """Turns one Usage and Cost Analytics page (flat rows of daily buckets) into flat, keyed records.
+
+    It exists for the reasons ReportRowExtractor does (per-record speed, exact USD), and because:
+    - the flattening is generic: every member of `group` becomes a column named after its dimension, a nested
+      object such as `actor` also becomes `actor_<member>` columns (a dimension's own column keeps its name), and the
+      metrics object (`usage` or `cost`) is flattened as the legacy reports' rows are; unknown members pass through;
+    - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
+    - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
+      AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
+    - after an expired cursor (RestartExpiredCursor), the rows a window already emitted are not emitted again.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # The money fields of the metrics object, decimal text in cents: each gets an exact <field>_usd beside it.
+    money_fields: List[str] = field(default_factory=list)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._money = tuple(self.money_fields)
+        self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
+                                          + rb')"\s*:\s*[-0-9]') if self._money else None)
+        self._warned_outside = False
+        # Per window (its requested start): the row keys emitted, and the data_refreshed_at its pages named.
+        self._emitted: Dict[Any, Set[str]] = {}
+        self._refreshed: Dict[Any, Optional[datetime]] = {}
+
+    def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
+        """The oldest data_refreshed_at the window's pages named; None if they named none."""
+        return self._refreshed.get(window_start)
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        with unreadable_records_end_the_sync(response):
+            page = whole_page(response)
+            exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
+            if exact:
+                page = json.loads(response.content, parse_float=Decimal)
+            window = requested_window(response)
+            window_start = window[0] if window else None
+            if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
+                self._emitted = {window_start: set()}  # a window's first page: the windows before are done
+                self._refreshed.pop(window_start, None)
+            emitted = self._emitted.setdefault(window_start, set())
+            refreshed = page.get("data_refreshed_at")
+            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
+            if refreshed_at is not None:
+                known = self._refreshed.get(window_start)
+                self._refreshed[window_start] = min(known, refreshed_at) if known else refreshed_at
+            for row in page["data"]:
+                starting_at = row["starting_at"]
+                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                    self._warn_outside(response, starting_at)
+                    continue
+                if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
+                    continue  # not settled: read by a later sync (see AnalyticsWindows)
+                record = analytics_record(row, self._money if exact else ())
+                if record["row_key"] in emitted:
+                    continue
+                emitted.add(record["row_key"])
+                for money_field in self._money:
+                    usd = cents_to_usd(record.get(money_field))
+                    if usd is not None:
+                        record[f"{money_field}_usd"] = exact_number(usd)
+                yield record
+
+    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
+        if not self._warned_outside:
+            self._warned_outside = True
+            logger.warning(f"Dropped a row of {starting_at}, which the Anthropic Admin API returned for {where(response)}"
+                           ": a row outside the window asked for is never emitted. Later ones are dropped without a "
+                           "warning.")
+
+
+def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) -> MutableMapping[str, Any]:
+    """One analytics row as a flat record with its row_key. exact_money: money fields parsed as JSON numbers (exact
+    Decimals), written back as their decimal text."""
+    record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
+    for name, value in row.items():
+        if name in ROW_FRAME:
+            continue
+        if isinstance(value, dict):  # the metrics (usage or cost), or an object the API added
+            if exact_money:
+                value = with_exact_amounts(value, exact_money)
+            record.update(flatten_result_row(value, row["starting_at"], row["ending_at"]))
+        else:
+            record[name] = exact_json(value)
+    group = row["group"]
+    key: List[Any] = [row["starting_at"]]
+    for dimension in sorted(group):
+        value = group[dimension]
+        if isinstance(value, dict):
+            record[dimension] = value
+            for member, member_value in value.items():
+                if f"{dimension}_{member}" not in group:
+                    record[f"{dimension}_{member}"] = member_value
+        else:
+            record[dimension] = value
+        if value is not None:
+            key.append([dimension, identity(value)])
+    record["row_key"] = stable_key(key)
+    return record
+
+
+def identity(value: Any) -> Any:
+    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
+    over the days a lookback re-reads; the whole object if it has no ids."""
+    if not isinstance(value, dict):
+        return value
+    ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
+    return ids if len(ids) > ("type" in ids) else value
+
+
+def with_exact_amounts(metrics: Mapping[str, Any], money_fields: Sequence[str]) -> Dict[str, Any]:
+    """A metrics object parsed with exact decimals, ready for orjson: each money field as its decimal text."""
+    exact = {name: exact_json(value) for name, value in metrics.items()}
+    for money_field in money_fields:
+        amount = metrics.get(money_field)
+        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+    return exact
+
+
+@dataclass
+class AnalyticsWindows(CheckpointEachWindow):
+    """CheckpointEachWindow for the analytics streams: a window read whole is checkpointed up to its last settled
+    bucket (one that ended by the data_refreshed_at its pages named), and the first window says, in one info line,
+    where the stream starts when start_date is older than the API serves.
+
+    It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
+    watermark from the response; the extractor (AnalyticsRowExtractor) holds back the unsettled rows.
+    """
+
+    # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the
+    # last 365 days.
+    earliest_bucket: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
+        self._start_said = False
+
+    def read_records(self, records_schema: Mapping[str, Any],
+                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if not self._start_said and not self.is_skipped():
+            self._start_said = True
+            self._say_where_reading_starts()
+        yield from super().read_records(records_schema, stream_slice)
+
+    def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
+        last_bucket = super().last_bucket_to_checkpoint(stream_slice)
+        extractor = getattr(getattr(self.retriever, "record_selector", None), "extractor", None)
+        window_start = utc_moment(stream_slice["start_time"])
+        refreshed_at = extractor.data_refreshed_at(window_start) if hasattr(extractor, "data_refreshed_at") else None
+        if refreshed_at is None or last_bucket is None:
+            return last_bucket
+        # The last bucket that ended by the refresh starts a day before the midnight at or before it.
+        settled = (refreshed_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+                   - timedelta(days=1))
+        if settled < window_start:
+            return None
+        return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _say_where_reading_starts(self) -> None:
+        earliest = self._earliest_bucket.eval(self.config)
+        start_date = self.config.get("start_date")
+        if not earliest or not isinstance(start_date, str) or start_date[:10] >= earliest[:10]:
+            return
+        logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: the Usage "
+                    "and Cost Analytics API serves nothing before 2026-01-01 or older than 365 days. messages_usage "
+                    "and cost_report carry the older history.")
+
+
+# -- What a key reads ------------------------------------------------------------------------------------------------
+# Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
+# Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
+# read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
+# API"). Regular API keys share the sk-ant-api prefix and read neither, so beyond sk-ant-admin a key is asked.
+
+ADMIN_API, ANALYTICS_API = "admin", "analytics"
+ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
+ANALYTICS_STREAMS = ("usage_analytics", "cost_analytics")
+ADMIN_KEY_PREFIX = "sk-ant-admin"
+PROBE_TIMEOUT_SECONDS = 30
+NO_STREAM_READABLE = (
+    "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
+    "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
+    "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
+    "from claude.ai > Organization settings > API."
+)
+
+
+class KeyAccess:
+    """Which of the two APIs this config's key reads: asked once per sync (one request each, at most), shared by
+    every stream."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._answers: Dict[str, Tuple[Optional[bool], str]] = {}
+
+    @property
+    def is_admin_key(self) -> bool:
+        key = self._config.get("admin_api_key")
+        return isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX)
+
+    def reads(self, api: str) -> Optional[bool]:
+        """True or False when the API has said; None when it said neither (an error that is not about the key)."""
+        if self.is_admin_key:
+            return True  # documented: an Admin key reads both
+        with self._lock:
+            if api not in self._answers:
+                self._answers[api] = self._ask(api)
+            return self._answers[api][0]
+
+    def refusal(self) -> Optional[str]:
+        """NO_STREAM_READABLE with the API's answers, if the key reads neither API; else None."""
+        if self.reads(ADMIN_API) is not False or self.reads(ANALYTICS_API) is not False:
+            return None
+        return NO_STREAM_READABLE.format(answers="; ".join(self._answers[api][1] for api in (ADMIN_API, ANALYTICS_API)))
+
+    def readable_streams(self, stream_names: Iterable[str]) -> List[str]:
+        analytics, admin = self.reads(ANALYTICS_API) is not False, self.reads(ADMIN_API) is not False
+        return [name for name in stream_names if (analytics if name in ANALYTICS_STREAMS else admin)]
+
+    def _ask(self, api: str) -> Tuple[Optional[bool], str]:
+        now = datetime.now(timezone.utc)
+        today = now.strftime("%Y-%m-%dT00:00:00Z")
+        yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
+        base = (self._config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+        headers = {"x-api-key": str(self._config.get("admin_api_key")), "anthropic-version": "2023-06-01"}
+        if api == ANALYTICS_API:
+            url = f"{base}/v1/organizations/analytics/usage"
+            params = {"starting_at": max(yesterday, "2026-01-01T00:00:00Z"), "ending_at": today,
+                      "time_bucket_width": "1d", "limit": "1"}
+            headers["anthropic-beta"] = ANALYTICS_BETA
+            name = "the Usage and Cost Analytics API"
+        else:
+            url = f"{base}/v1/organizations/usage_report/messages"
+            params = {"starting_at": yesterday, "ending_at": today, "bucket_width": "1d", "limit": "1"}
+            name = "the Admin API"
+        organization_pace(self._config).wait_for_turn()
+        try:
+            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS)
+        except requests.RequestException as error:
+            return None, f"{name}: no answer ({type(error).__name__})"
+        said = f"{name} answered HTTP {response.status_code}"
+        message = api_error_message(response)
+        said = f"{said}: {message}" if message else said
+        if response.ok:
+            return True, said
+        if response.status_code in (401, 403):
+            return False, said
+        return None, said
+
+
+_KEY_ACCESS: Dict[str, KeyAccess] = {}
+_KEY_ACCESS_LOCK = threading.Lock()
+
+
+def key_access(config: Mapping[str, Any]) -> KeyAccess:
+    """The one KeyAccess of this config's key and API URL in this process."""
+    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+    key = hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
+    with _KEY_ACCESS_LOCK:
+        return _KEY_ACCESS.setdefault(key, KeyAccess(config))
+
+
+def forget_key_access() -> None:
+    """Forgets what every key was found to read: for tests, which run many syncs in one process."""
+    with _KEY_ACCESS_LOCK:
+        _KEY_ACCESS.clear()
+
+
+def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> bool:
+    """Whether a stream of `api` must be skipped because the key cannot read that API (said in one warning); ends
+    the sync in one sentence if the key reads neither API."""
+    access = key_access(config)
+    if access.reads(api) is not False:
+        return False
+    refusal = access.refusal()
+    if refusal:
+        raise AirbyteTracedException(message=refusal, failure_type=FailureType.config_error)
+    if api == ADMIN_API:
+        logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
+                       "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
+                       f"are read; deselect {stream} to stop this warning.")
+    else:
+        logger.warning(f"Skipping {stream}: this key may not read the Usage and Cost Analytics API (beta). The other "
+                       f"streams are read; deselect {stream} to stop this warning.")
+    return True
 
 # -- Config rules --------------------------------------------------------------------------------------------------
 # Each rule says in one sentence what is wrong with the config and how to fix it: the spec's JSON schema guards the
@@ -1237,19 +1628,46 @@ def config_error(message: str) -> AirbyteTracedException:
 
 @dataclass
 class AdminApiKeyRule(ValidationStrategy):
-    """admin_api_key: an Admin key pasted whole, not a regular API key (which the reports refuse with a 403)."""
+    """admin_api_key: a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
+    (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
+    (KeyAccess)."""
 
     def validate(self, key: Any) -> None:
         if not isinstance(key, str) or not key.strip():
             raise config_error(
                 "admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console "
-                f"under Settings > Admin keys ({ADMIN_KEYS_URL}) and paste it in.")
+                f"under Settings > Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization "
+                "uses its Analytics API key with the read:analytics scope).")
         if key != key.strip():
             raise config_error("admin_api_key has spaces or line breaks around it: paste the key again without them.")
-        if key.startswith("sk-ant-api"):
+
+
+# The documented group_by[] values of the Usage and Cost Analytics API (the spec's enum says the same).
+ANALYTICS_DIMENSIONS = (
+    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id", "context_window",
+    "cost_type", "deployment_id", "environment_id", "inference_geo", "model", "product", "rbac_group_id",
+    "service_tier", "slack_channel_id", "speed", "token_type", "workspace_id",
+)
+
+
+@dataclass
+class AnalyticsGroupByRule(ValidationStrategy):
+    """analytics_group_by: documented dimensions, each once (the API's own refusal would end a sync mid-read)."""
+
+    def validate(self, group_by: Any) -> None:
+        if group_by is None or group_by == []:
+            return
+        if not isinstance(group_by, list) or not all(isinstance(value, str) for value in group_by):
             raise config_error(
-                "admin_api_key is a regular API key (sk-ant-api...), which cannot read usage or cost reports: "
-                f"create an Admin key (sk-ant-admin...) under Settings > Admin keys ({ADMIN_KEYS_URL}).")
+                f"analytics_group_by must be a list of dimension names, not {group_by!r}: for example "
+                '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.')
+        unknown = [value for value in group_by if value not in ANALYTICS_DIMENSIONS]
+        if unknown:
+            raise config_error(
+                f"analytics_group_by has {', '.join(map(repr, unknown))}, which the Usage and Cost Analytics API "
+                f"cannot group by: use some of {', '.join(ANALYTICS_DIMENSIONS)}.")
+        if len(set(group_by)) != len(group_by):
+            raise config_error("analytics_group_by names a dimension twice: list each dimension once.")
 
 
 @dataclass

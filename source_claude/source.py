@@ -80,7 +80,8 @@ class SourceClaude(YamlDeclarativeSource):
         """The manifest's check, on the config it is given, after making sure api_url answers at all.
 
         The CDK's check would retry an unreachable host for a minute, and wraps the stream's sentence in the repr of
-        another; this reads the check's stream with the check's config_overrides and says what it found.
+        another; this reads the check's stream with the check's config_overrides and says what it found, and which
+        streams a key that is not an Admin key reads.
         """
         unreachable = unreachable_api_url(config.get("api_url") or DEFAULT_API_URL)
         if unreachable:
@@ -92,10 +93,12 @@ class SourceClaude(YamlDeclarativeSource):
                 availability = stream.check_availability()
                 if not availability.is_available:
                     return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
+        key_reads = what_the_key_reads(config, [stream["name"] for stream in self.resolved_manifest["streams"]])
         waiting = nothing_to_read_yet(config, datetime.now(timezone.utc))
         if waiting:
             logger.warning(waiting)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=waiting)
+        message = " ".join(filter(None, (key_reads, waiting)))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message or None)
 
     @property
     def resolved_config(self) -> Mapping[str, Any]:
@@ -109,6 +112,20 @@ def refuse_unknown_streams(catalog: ConfiguredAirbyteCatalog, known: List[str]) 
     if unknown:
         raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
                            f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog.")
+
+
+def what_the_key_reads(config: Mapping[str, Any], stream_names: List[str]) -> Optional[str]:
+    """For check: which streams a key that is not an Admin key reads, and which a sync skips (an Admin key reads
+    every stream: nothing to say)."""
+    access = components.key_access(config)
+    if access.is_admin_key:
+        return None
+    readable = access.readable_streams(stream_names)
+    skipped = [name for name in stream_names if name not in readable]
+    if not skipped:
+        return None
+    return (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a warning each (an "
+            "Analytics API key reads only the Usage and Cost Analytics API).")
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],

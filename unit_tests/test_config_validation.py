@@ -25,7 +25,6 @@ def validate_config(user_config) -> None:
         ({"admin_api_key": ""}, "admin_api_key is missing"),
         ({"admin_api_key": "   "}, "admin_api_key is missing"),
         ({"admin_api_key": " sk-ant-admin01-abc\n"}, "spaces or line breaks around it: paste the key again"),
-        ({"admin_api_key": "sk-ant-api03-abc"}, "is a regular API key (sk-ant-api...), which cannot read usage"),
         ({"start_date": None}, "start_date is missing: set it to the first UTC day"),
         ({"start_date": "2025/01/01"}, "start_date '2025/01/01' is not a date: use a UTC date like 2025-01-01"),
         ({"start_date": "yesterday"}, "start_date 'yesterday' is not a date"),
@@ -61,6 +60,14 @@ def validate_config(user_config) -> None:
         ({"hourly_start_date": "2025-03-11"}, "leaves no whole UTC hour to read yet"),
         ({"hourly_start_date": "2025-02-01T10:30:00Z", "end_date": "2025-02-01T11:59:59Z"},
          "hourly_start_date 2025-02-01T10:30:00Z leaves no whole UTC hour before end_date 2025-02-01T11:59:59Z"),
+        ({"analytics_lookback_window_days": 32}, "analytics_lookback_window_days must be a whole number of days "
+                                                 "from 0 to 31, not 32: the default, 30, suits most organizations"),
+        ({"analytics_lookback_window_days": "30"}, "not '30'"),
+        ({"analytics_group_by": ["api_key_id", "description"]}, "analytics_group_by has 'description', which the Usage "
+                                                               "and Cost Analytics API cannot group by: use some of"),
+        ({"analytics_group_by": ["model", "model"]}, "analytics_group_by names a dimension twice"),
+        ({"analytics_group_by": "model"}, "analytics_group_by must be a list of dimension names, not 'model'"),
+        ({"analytics_group_by": ["model", 3]}, "must be a list of dimension names"),
         ({"max_requests_per_minute": 0}, "max_requests_per_minute must be a whole number from 1 to 6000, not 0"),
         ({"max_requests_per_minute": 2.5}, "not 2.5"),
         ({"max_requests_per_minute": "30"}, "not '30'"),
@@ -94,6 +101,10 @@ def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
         {"hourly_start_date": "2025-03-10T12:00:00Z"},  # this hour: read once it ends
         {"hourly_start_date": "2025-03-10T13:00:00+02:00"},  # 11:00 UTC
         {"hourly_start_date": "2025-02-01T10:30:00Z", "end_date": "2025-02-01T12:00:00Z"},  # one whole hour
+        {"analytics_lookback_window_days": 0},
+        {"analytics_lookback_window_days": 31},
+        {"analytics_group_by": []},  # the default grouping
+        {"analytics_group_by": ["actor", "cost_type", "token_type", "workspace_id"]},
         {"max_requests_per_minute": 1},
         {"max_requests_per_minute": 6000},
         {"api_url": "https://proxy.example.com/anthropic"},
@@ -107,7 +118,15 @@ def test_valid_configs_pass(overrides) -> None:
 
 
 def test_messages_never_contain_the_key() -> None:
-    key = "sk-ant-api03-SECRET-VALUE"
+    key = " sk-ant-admin01-SECRET-VALUE"
     with pytest.raises(AirbyteTracedException) as raised:
         validate_config(config(admin_api_key=key))
-    assert key not in raised.value.message and "SECRET" not in raised.value.message
+    assert "spaces or line breaks around it" in raised.value.message
+    assert key.strip() not in raised.value.message and "SECRET" not in raised.value.message
+
+
+@pytest.mark.parametrize("key", ["sk-ant-admin01-abc", "sk-ant-api01-enterprise-analytics-key", "sk-ant-api03-abc"])
+def test_no_key_format_is_refused_before_the_api_is_asked(key) -> None:
+    """A Claude Enterprise key (documented as sk-ant-api01-...) shares its prefix with regular API keys: the API,
+    not the connector, says which streams a key reads."""
+    validate_config(config(admin_api_key=key))

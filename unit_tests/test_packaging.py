@@ -71,5 +71,6 @@ def test_the_manifest_passes_the_declarative_schema_as_the_connector_builder_loa
     # The Builder also normalizes (extracts shared definitions); that must succeed and keep every stream.
     source = ConcurrentDeclarativeSource(source_config=manifest, normalize_manifest=True)
     assert [stream["name"] for stream in source.resolved_manifest["streams"]] == [
-        "messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage", "organization",
-        "workspaces", "workspace_members", "api_keys", "users", "invites"]
+        "messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
+        "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
+        "cost_analytics"]

@@ -5,7 +5,8 @@ import logging
 from source_claude import SourceClaude
 
 PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-              "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours"]
+              "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
+              "analytics_lookback_window_days", "analytics_group_by"]
 
 
 def connection_specification() -> dict:
@@ -25,7 +26,7 @@ def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
     assert spec["required"] == ["admin_api_key", "start_date"]
-    assert [spec["properties"][name]["order"] for name in PROPERTIES] == [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert [spec["properties"][name]["order"] for name in PROPERTIES] == list(range(len(PROPERTIES)))
 
 
 def test_every_property_has_title_description_and_example() -> None:
@@ -48,6 +49,8 @@ def test_defaults_and_bounds() -> None:
     assert (properties["hourly_lookback_window_hours"]["default"], properties["hourly_lookback_window_hours"]["minimum"],
             properties["hourly_lookback_window_hours"]["maximum"], properties["hourly_lookback_window_hours"]["type"]) == (
         24, 0, 168, "integer")
+    assert (properties["analytics_lookback_window_days"]["default"],
+            properties["analytics_lookback_window_days"]["maximum"]) == (30, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
     assert "default" not in properties["end_date"]
     # Unset, the connector paces only by the limit the API names; set, it never goes faster than asked.
@@ -71,3 +74,14 @@ def test_a_stray_manifest_in_the_working_directory_is_ignored(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
 
     assert list(connection_specification()["properties"]) == PROPERTIES
+
+
+def test_the_analytics_grouping_offers_the_documented_dimensions_and_says_a_change_needs_a_reset() -> None:
+    grouping = connection_specification()["properties"]["analytics_group_by"]
+    assert "default" not in grouping  # empty: the streams' own defaults
+    # The documented group_by[] values of /v1/organizations/analytics/cost, written out by hand.
+    assert set(grouping["items"]["enum"]) == {
+        "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
+        "context_window", "cost_type", "deployment_id", "environment_id", "inference_geo", "model", "product",
+        "rbac_group_id", "service_tier", "slack_channel_id", "speed", "token_type", "workspace_id"}
+    assert "reset both streams" in grouping["description"]

@@ -10,7 +10,7 @@ import sys
 import threading
 from datetime import date, datetime, timezone
 
-from . import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, Organization
+from . import DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, FakeAdminApi, FaultPlan, Organization
 from .rate_limit import parse_rate_limit
 
 
@@ -25,6 +25,8 @@ def main(argv=None) -> None:
                              "(a daily bucket is served only once its day has ended)")
     parser.add_argument("--rows-per-day", type=int, default=60, help="usage report rows per day at five dimensions")
     parser.add_argument("--admin-key", action="append", help=f"accepted Admin key (default {DEFAULT_ADMIN_KEY})")
+    parser.add_argument("--analytics-key", action="append",
+                        help=f"accepted Analytics key, which reads only /analytics/* (default {DEFAULT_ANALYTICS_KEY})")
     parser.add_argument("--fault", action="append", default=[], help="fault spec, see faults.py (repeatable)")
     parser.add_argument("--rate-limit", type=_rate_limit, metavar="N/SECONDS",
                         help="at most N requests per SECONDS for the organization, then 429s (default: no limit)")
@@ -37,6 +39,7 @@ def main(argv=None) -> None:
     organization = Organization(seed=args.seed, days=args.days, rows_per_day=args.rows_per_day,
                                 keys_appear_on=args.keys_appear_on, last_day=today if args.through_today else None)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
+                       analytics_keys=args.analytics_key or [DEFAULT_ANALYTICS_KEY],
                        faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

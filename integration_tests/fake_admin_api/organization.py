@@ -68,6 +68,11 @@ TOKEN_PRICES = (
 )
 WEB_SEARCH_CENTS = Decimal("1")  # $10 per 1,000 searches
 CODE_EXECUTION_CENTS_PER_HOUR = Decimal("5")
+MODEL_PRICES = {model: price for model, _, price, _ in MODELS}
+TOKEN_LABELS = {token_type: label for token_type, label, _ in TOKEN_PRICES}
+# The organization's negotiated discount: it pays 80% of list price, so a list-price amount is the paid one x 1.25
+# (exact in decimal, and different from the paid amount, so the two cannot be swapped unnoticed).
+LIST_PRICE_PER_PAID = Decimal("1.25")
 
 
 @dataclass
@@ -196,7 +201,7 @@ class Organization:
 
     def _price(self, day: date, usage: List[UsageRow]) -> List[CostRow]:
         """Cost lines at the cost report's full dimensionality: one per workspace and description, in cents."""
-        prices = {model: (name, price) for model, name, price, _ in MODELS}
+        names = {model: name for model, name, _, _ in MODELS}
         lines: Dict[Tuple[Optional[str], str], CostRow] = {}
 
         def add(line: CostRow) -> None:
@@ -207,41 +212,63 @@ class Organization:
         for row in usage:
             if row.service_tier == "priority":
                 continue  # Priority Tier costs are not in the cost report.
-            name, input_price = prices[row.model]
-            tier_factor = Decimal("0.5") if row.service_tier == "batch" else Decimal("1")
-            window_factor = Decimal("2") if row.context_window == "200k-1M" else Decimal("1")
-            tokens = {
-                "uncached_input_tokens": row.uncached_input_tokens,
-                "output_tokens": row.output_tokens,
-                "cache_read_input_tokens": row.cache_read_input_tokens,
-                "cache_creation.ephemeral_5m_input_tokens": row.cache_creation_5m_input_tokens,
-                "cache_creation.ephemeral_1h_input_tokens": row.cache_creation_1h_input_tokens,
-            }
-            for token_type, label, multiplier in TOKEN_PRICES:
-                if not tokens[token_type]:
+            for cost_type, token_type, cents in row_costs(row):
+                if cost_type == "web_search":
+                    add(CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
+                                cents))
                     continue
+                label = TOKEN_LABELS[token_type]
                 add(CostRow(
                     day=day,
                     workspace_id=row.workspace_id,
-                    description=_token_description(name, label, row.service_tier, row.context_window, row.inference_geo),
+                    description=_token_description(names[row.model], label, row.service_tier, row.context_window,
+                                                   row.inference_geo),
                     cost_type="tokens",
                     model=row.model,
                     token_type=token_type,
                     service_tier=row.service_tier,
                     context_window=row.context_window,
                     inference_geo=row.inference_geo,
-                    amount_cents=tokens[token_type] * input_price * multiplier * tier_factor * window_factor,
+                    amount_cents=cents,
                 ))
-            if row.web_search_requests:
-                add(CostRow(day, row.workspace_id, "Web Search Usage", "web_search", None, None, None, None, None,
-                            row.web_search_requests * WEB_SEARCH_CENTS))
+        for workspace_id, cents in self.code_execution(day):
+            add(CostRow(day, workspace_id, "Code Execution Usage", "code_execution", None, None, None, None, None,
+                        cents))
+        return list(lines.values())
+
+    def code_execution(self, day: date) -> List[Tuple[Optional[str], Decimal]]:
+        """The day's code execution cost per workspace, in cents: it belongs to no model, key or person."""
+        if not self.first_day <= day <= self.last_day:
+            return []
         rng = random.Random(f"{self.day_seed(day)}:code")
+        costs = []
         for workspace_id in self.workspaces:
             if rng.random() < 0.5:
                 hours = Decimal(rng.randint(1, 4000)) / Decimal(1000)
-                add(CostRow(day, workspace_id, "Code Execution Usage", "code_execution", None, None, None, None, None,
-                            hours * CODE_EXECUTION_CENTS_PER_HOUR))
-        return list(lines.values())
+                costs.append((workspace_id, hours * CODE_EXECUTION_CENTS_PER_HOUR))
+        return costs
+
+
+def row_costs(row: UsageRow) -> List[Tuple[str, Optional[str], Decimal]]:
+    """What one atomic usage row costs: (cost_type, token_type, cents) for each priced part it has, at the price
+    the organization pays (priority tier rows are priced too; the legacy cost report leaves them out)."""
+    input_price = MODEL_PRICES[row.model]
+    tier_factor = Decimal("0.5") if row.service_tier == "batch" else Decimal("1")
+    window_factor = Decimal("2") if row.context_window == "200k-1M" else Decimal("1")
+    tokens = {
+        "uncached_input_tokens": row.uncached_input_tokens,
+        "output_tokens": row.output_tokens,
+        "cache_read_input_tokens": row.cache_read_input_tokens,
+        "cache_creation.ephemeral_5m_input_tokens": row.cache_creation_5m_input_tokens,
+        "cache_creation.ephemeral_1h_input_tokens": row.cache_creation_1h_input_tokens,
+    }
+    costs: List[Tuple[str, Optional[str], Decimal]] = [
+        ("tokens", token_type, tokens[token_type] * input_price * multiplier * tier_factor * window_factor)
+        for token_type, _, multiplier in TOKEN_PRICES if tokens[token_type]
+    ]
+    if row.web_search_requests:
+        costs.append(("web_search", None, row.web_search_requests * WEB_SEARCH_CENTS))
+    return costs
 
 
 def _token_description(model_name: str, label: str, tier: str, window: str, geo: str) -> str:

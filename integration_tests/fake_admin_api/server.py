@@ -12,6 +12,10 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 - a page token is bound to the query that produced it;
 - an unknown `anthropic-version` is rejected.
 
+The Usage and Cost Analytics API (`/v1/organizations/analytics/usage` and `/cost`, beta) is answered by
+analytics_endpoints.py; an Analytics API key (Claude Enterprise) reads only those two endpoints, an Admin key reads
+everything.
+
 Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
 API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py. Older days lack
 dimension keys that newer days carry (before `Organization.keys_appear_on`): see reports.py.
@@ -30,6 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from . import analytics_unknowns
+from .analytics_endpoints import ANALYTICS_PATHS, AnalyticsApi
 from .directory import Directory
 from .directory_endpoints import directory_response
 from . import page_faults, page_tokens, parameters
@@ -51,6 +57,9 @@ MAX_GROUP_BY = 5
 INVALID_DATE_RANGE = "Invalid date range: ending date must be after starting date"
 DAY = timedelta(days=1)
 DEFAULT_ADMIN_KEY = "sk-ant-admin01-local-stand-in-key"
+# A Claude Enterprise organization's key with read:analytics: documented as sk-ant-api01-..., the prefix regular API
+# keys share; it reads only the Usage and Cost Analytics API ("an Analytics API key cannot call the Admin API").
+DEFAULT_ANALYTICS_KEY = "sk-ant-api01-local-stand-in-analytics-key"
 
 
 @dataclass
@@ -83,6 +92,7 @@ class FakeAdminApi:
         self,
         organization: Organization,
         admin_keys: Sequence[str] = (DEFAULT_ADMIN_KEY,),
+        analytics_keys: Sequence[str] = (DEFAULT_ANALYTICS_KEY,),
         faults: Optional[FaultPlan] = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -101,6 +111,8 @@ class FakeAdminApi:
         # The docs say a page holds *at most* `limit` buckets: a cap below it makes clients follow next_page.
         self.max_buckets_per_page = max_buckets_per_page
         self.admin_keys = set(admin_keys)
+        self.analytics_keys = set(analytics_keys)
+        self.analytics = AnalyticsApi(organization, clock)
         self.faults = faults or FaultPlan()
         self.clock = clock
         self.rate_limit = rate_limit  # (N requests, per W seconds) for the whole organization, or None
@@ -164,7 +176,7 @@ class FakeAdminApi:
     def log(self, method: str, target: str, headers: Dict[str, str]) -> LoggedRequest:
         parts = urlsplit(target)
         shown_headers = {name: value for name, value in headers.items() if name != "x-api-key"}
-        shown_headers["x-api-key-kind"] = _key_kind(headers.get("x-api-key"), self.admin_keys)
+        shown_headers["x-api-key-kind"] = _key_kind(headers.get("x-api-key"), self.admin_keys, self.analytics_keys)
         with self._lock:
             entry = LoggedRequest(len(self.requests) + 1, method, parts.path,
                                   parse_qs(parts.query, keep_blank_values=True), shown_headers,
@@ -176,7 +188,7 @@ class FakeAdminApi:
         """The status, headers and body for a request (before any body-level fault)."""
         if entry.method != "GET":
             raise ApiError(405, "invalid_request_error", f"Method {entry.method} is not allowed on {entry.path}")
-        self._authenticate(api_key)
+        self._authenticate(api_key, entry.path)
         limiter = self._rate_limiter
         if limiter is not None and entry.path.startswith("/v1/"):
             limiter.admit()
@@ -189,6 +201,8 @@ class FakeAdminApi:
             if entry.path.startswith(prefix):
                 raise ApiError(status, "permission_error" if status == 403 else "not_found_error",
                                f"This organization or key cannot access {entry.path}")
+        if entry.path in ANALYTICS_PATHS:
+            return 200, {}, self.analytics.respond(entry.path, entry.query, entry.headers)
         endpoint = self._endpoints.get(entry.path)
         if endpoint is not None:
             return 200, {}, self._report(endpoint, entry)
@@ -198,11 +212,17 @@ class FakeAdminApi:
             raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
         return 200, {}, body
 
-    def _authenticate(self, api_key: Optional[str]) -> None:
+    def _authenticate(self, api_key: Optional[str], path: str) -> None:
         if not api_key:
             raise ApiError(401, "authentication_error", "x-api-key header is required")
         if api_key in self.admin_keys:
             return
+        if api_key in self.analytics_keys:
+            if path in ANALYTICS_PATHS:
+                return
+            raise ApiError(analytics_unknowns.WRONG_KEY_KIND_STATUS, "permission_error",
+                           "This endpoint requires an Admin API key (sk-ant-admin...); an Analytics API key reads only "
+                           "the Usage and Cost Analytics API.")
         if api_key.startswith("sk-ant-api"):
             raise ApiError(403, "permission_error",
                            "This endpoint requires an Admin API key (sk-ant-admin...); workspace API keys are not allowed.")
@@ -375,11 +395,13 @@ def _handler_for(api: FakeAdminApi) -> type:
     return Handler
 
 
-def _key_kind(api_key: Optional[str], admin_keys: set) -> str:
+def _key_kind(api_key: Optional[str], admin_keys: set, analytics_keys: set) -> str:
     if not api_key:
         return "missing"
     if api_key in admin_keys:
         return "admin"
+    if api_key in analytics_keys:
+        return "analytics"
     return "regular" if api_key.startswith("sk-ant-api") else "unknown"
 
 
