@@ -58,12 +58,20 @@ def test_config_mistake(name, api, config) -> None:
     assert sentence in status["message"]
     without_traceback(check)
 
-    for command, extra in (("discover", {}), ("read", {"catalog": configured_catalog("messages_usage")})):
-        run = run_connector(command, bad, **extra)
-        assert run.exit_code != 0
-        assert sentence in the_error(run)["message"]
-        without_traceback(run)
+    # discover builds the source as read does (run.py): one mistake checks it, in the test below.
+    run = run_connector("read", bad, catalog=configured_catalog("messages_usage"))
+    assert run.exit_code != 0
+    assert sentence in the_error(run)["message"]
+    without_traceback(run)
     assert api.api_requests() == []  # nothing was asked of the API with a config it would refuse
+
+
+def test_discover_refuses_a_config_mistake_as_read_does(api, config) -> None:
+    overrides, sentence = CONFIG_MISTAKES["lookback out of range"]
+    run = run_connector("discover", apply(config, overrides))
+    assert run.exit_code != 0
+    assert sentence in the_error(run)["message"]
+    without_traceback(run)
 
 
 def test_an_unreachable_host_fails_check_in_one_sentence(config) -> None:
