@@ -1,0 +1,161 @@
+#
+# The CDK's concurrent read with its one worker's tasks run on the calling thread, so that no record crosses threads.
+#
+# The manifest reads with concurrency_level 1: the CDK reads partitions on one worker thread and writes every record
+# from the main thread, the two handing the GIL and the records to each other through a queue. When the system runs
+# them on two cores, each hand-off moves the records between the cores' caches, and the same read costs up to twice
+# the CPU, more or less from run to run as the scheduler places the threads (`make bench`). Here the main thread does
+# the worker's part too, in turns. The manifest cannot choose how the CDK schedules a read, so only the package
+# (the CLI, the Docker image, PyAirbyte) reads this way; the manifest-only runtime and the Builder read as the CDK does.
+#
+# Everything but the scheduling is the CDK's: its ConcurrentReadProcessor decides what each queue item means (stream
+# statuses, state, errors) and its ConcurrentSource takes the items from its queue, in the order they were put. The
+# two tasks below are, line for line, the CDK's PartitionEnqueuer.generate_partitions and
+# PartitionReader.process_partition, pausing after each item they put.
+#
+from collections import deque
+from queue import Queue
+from typing import Any, Callable, Deque, Iterator, List, Optional
+
+from airbyte_cdk.models import AirbyteMessage
+from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.concurrent_source.partition_generation_completed_sentinel import (
+    PartitionGenerationCompletedSentinel,
+)
+from airbyte_cdk.sources.concurrent_source.stream_thread_exception import StreamThreadException
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.partition_reader import PartitionLogger
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.concurrent.partitions.types import PartitionCompleteSentinel, QueueItem
+
+# How many queue items the tasks put before the main thread takes them: one item at a time costs a fifth more CPU per
+# record (each side's code leaves the processor's caches for the other's); from about 30 on, the cost is the same.
+# Far below the CDK queue's bound (10,000), so the tasks never wait for room, which on one thread would never come.
+BATCH = 1000
+
+
+class OneThreadConcurrentSource(ConcurrentSource):
+    """A ConcurrentSource whose tasks run on the thread that reads it."""
+
+    @classmethod
+    def replacing(cls, source: ConcurrentSource) -> "OneThreadConcurrentSource":
+        """The same read as `source`'s: its queue (which the CDK's message repository also fills), logger, slice
+        logger and message repository."""
+        turns = Turns()
+        return cls(turns, source._logger, source._slice_logger, QueueFilledInTurns(source._queue, turns),  # type: ignore[arg-type]
+                   source._message_repository, source._initial_number_partitions_to_generate)
+
+    def read(self, streams: List[AbstractStream]) -> Iterator[AirbyteMessage]:
+        """ConcurrentSource.read, with the tasks below in place of the CDK's PartitionEnqueuer and PartitionReader."""
+        self._logger.info("Starting syncing")
+        processor = ConcurrentReadProcessor(
+            streams,
+            PartitionGenerationInTurns(self._queue),  # type: ignore[arg-type]
+            self._threadpool,
+            self._logger,
+            self._slice_logger,
+            self._message_repository,
+            PartitionReadInTurns(self._queue,  # type: ignore[arg-type]
+                                 PartitionLogger(self._slice_logger, self._logger, self._message_repository)),
+            max_concurrent_partition_generators=self._initial_number_partitions_to_generate,
+        )
+        yield from self._submit_initial_partition_generators(processor)
+        yield from self._consume_from_queue(self._queue, processor)
+        self._threadpool.check_for_errors_and_shutdown()
+        self._logger.info("Finished syncing")
+
+
+class Turns:
+    """In place of the CDK's pool of one worker thread: runs the submitted tasks in the order they came, each to its
+    end before the next, as that worker does, but one step at a time, when the reader asks."""
+
+    def __init__(self) -> None:
+        self._tasks: Deque[Iterator[None]] = deque()
+
+    def submit(self, task: Callable[..., Iterator[None]], *args: Any) -> None:
+        self._tasks.append(task(*args))
+
+    def run_a_step(self) -> bool:
+        """Runs the oldest task up to its next pause; False when no task is left."""
+        if not self._tasks:
+            return False
+        try:
+            next(self._tasks[0])
+        except StopIteration:
+            self._tasks.popleft()
+        return True
+
+    def check_for_errors_and_shutdown(self) -> None:
+        """As the CDK's pool does at the end of a read: a task that has not ended means the read is not whole."""
+        if self._tasks:
+            raise RuntimeError(f"Failed reading with {len(self._tasks)} tasks not done")
+
+
+class QueueFilledInTurns:
+    """The CDK's queue, as the reader sees it: when it finds the queue empty, the tasks run until BATCH items wait."""
+
+    def __init__(self, queue: "Queue[QueueItem]", turns: Turns) -> None:
+        self._queue = queue
+        self._turns = turns
+
+    def get(self) -> QueueItem:
+        queue = self._queue
+        if queue.empty():
+            while queue.qsize() < BATCH and self._turns.run_a_step():
+                pass
+            if queue.empty():  # where the CDK's reader would wait for ever
+                raise RuntimeError("The read is not done, yet no task is left to run")
+        return queue.get_nowait()
+
+    def put(self, item: QueueItem) -> None:
+        self._queue.put_nowait(item)
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+
+class PartitionGenerationInTurns:
+    """PartitionEnqueuer.generate_partitions as a task that pauses after each partition. There is no limit on
+    pending partitions to wait for: the CDK's (10,000 futures) keeps a worker from running ahead of the main thread,
+    which cannot happen on one thread."""
+
+    def __init__(self, queue: QueueFilledInTurns) -> None:
+        self._queue = queue
+
+    def generate_partitions(self, stream: AbstractStream) -> Iterator[None]:
+        try:
+            for partition in stream.generate_partitions():
+                self._queue.put(partition)
+                yield
+            self._queue.put(PartitionGenerationCompletedSentinel(stream))
+        except Exception as e:
+            self._queue.put(StreamThreadException(e, stream.name))
+            self._queue.put(PartitionGenerationCompletedSentinel(stream))
+
+
+class PartitionReadInTurns:
+    """PartitionReader.process_partition as a task that pauses after each record."""
+
+    _IS_SUCCESSFUL = True
+
+    def __init__(self, queue: QueueFilledInTurns, partition_logger: Optional[PartitionLogger] = None) -> None:
+        self._queue = queue
+        self._partition_logger = partition_logger
+
+    def process_partition(self, partition: Partition, cursor: Cursor) -> Iterator[None]:
+        try:
+            if self._partition_logger:
+                self._partition_logger.log(partition)
+
+            for record in partition.read():
+                self._queue.put(record)
+                cursor.observe(record)
+                yield
+            cursor.close_partition(partition)
+            self._queue.put(PartitionCompleteSentinel(partition, self._IS_SUCCESSFUL))
+        except Exception as e:
+            self._queue.put(StreamThreadException(e, partition.stream_name()))
+            self._queue.put(PartitionCompleteSentinel(partition, not self._IS_SUCCESSFUL))
+
