@@ -11,7 +11,8 @@
 # Everything but the scheduling is the CDK's: its ConcurrentReadProcessor decides what each queue item means (stream
 # statuses, state, errors) and its ConcurrentSource takes the items from its queue, in the order they were put. The
 # two tasks below are, line for line, the CDK's PartitionEnqueuer.generate_partitions and
-# PartitionReader.process_partition, pausing after each item they put.
+# PartitionReader.process_partition, pausing after each item they put; one more thing differs, in process_partition:
+# the cursor observes a record only when its cursor value is not the one it just observed (see observing_changes).
 #
 from collections import deque
 from queue import Queue
@@ -25,10 +26,11 @@ from airbyte_cdk.sources.concurrent_source.partition_generation_completed_sentin
 )
 from airbyte_cdk.sources.concurrent_source.stream_thread_exception import StreamThreadException
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor
 from airbyte_cdk.sources.streams.concurrent.partition_reader import PartitionLogger
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.types import PartitionCompleteSentinel, QueueItem
+from airbyte_cdk.sources.types import Record
 
 # How many queue items the tasks put before the main thread takes them: one item at a time costs a fifth more CPU per
 # record (each side's code leaves the processor's caches for the other's); from about 30 on, the cost is the same.
@@ -149,9 +151,10 @@ class PartitionReadInTurns:
             if self._partition_logger:
                 self._partition_logger.log(partition)
 
+            observe = observing_changes(cursor)
             for record in partition.read():
                 self._queue.put(record)
-                cursor.observe(record)
+                observe(record)
                 yield
             cursor.close_partition(partition)
             self._queue.put(PartitionCompleteSentinel(partition, self._IS_SUCCESSFUL))
@@ -159,3 +162,26 @@ class PartitionReadInTurns:
             self._queue.put(StreamThreadException(e, partition.stream_name()))
             self._queue.put(PartitionCompleteSentinel(partition, not self._IS_SUCCESSFUL))
 
+
+def observing_changes(cursor: Cursor) -> Callable[[Record], None]:
+    """cursor.observe for one partition's records, skipping a record whose cursor value is the text the cursor just
+    observed, for the same slice.
+
+    A ConcurrentCursor's observe keeps, per slice, the greatest cursor value seen: a value equal to the one just
+    observed changes nothing, nor does a missing one twice (it warns once per stream). Yet each call parses the value
+    with strptime and hashes the slice by serialising it to JSON: a third of the CPU per record, for a daily report's
+    2,000 rows a day that share one `starting_at`. Any other cursor observes every record.
+    """
+    if type(cursor) is not ConcurrentCursor:
+        return cursor.observe
+    cursor_field = cursor.cursor_field.cursor_field_key
+    observed: List[Any] = [None, None]  # the last observed record's slice and cursor value
+
+    def observe(record: Record) -> None:
+        value = record.data.get(cursor_field)
+        if type(value) is str and value == observed[1] and record.associated_slice is observed[0]:
+            return
+        cursor.observe(record)
+        observed[0], observed[1] = record.associated_slice, value
+
+    return observe
