@@ -48,7 +48,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from integration_tests.connector_cli import MANIFEST_ONLY, MANIFEST_ONLY_ARGS, MANIFEST_ONLY_ENV, PeakMemory  # noqa: E402
+from integration_tests.connector_cli import MANIFEST_ONLY, MANIFEST_ONLY_ARGS, MANIFEST_ONLY_ENV, ProcessPeaks  # noqa: E402
 from integration_tests.fake_admin_api import (  # noqa: E402
     COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest, Organization,
 )
@@ -84,11 +84,11 @@ def measure(api: FakeAdminApi, path: Optional[str], command: List[str], one_cpu:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
                                env={**os.environ, **MANIFEST_ONLY_ENV},  # lets the manifest-only runtime run components.py
                                preexec_fn=on_one_cpu if one_cpu else None)
-    peak = PeakMemory(process.pid)
+    peaks = ProcessPeaks(process.pid)
     records = 0
     for line in process.stdout:
         records += line.startswith(b'{"type":"RECORD"')
-    peak_kib = peak.stop()
+    peak_kib = peaks.stop().memory_kib
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:

@@ -99,6 +99,11 @@ def claude_code_pages_are_shared(api, runtime, config) -> bool:
     return run.exit_code == 0 and len(requested) == len(set(requested))
 
 
+def records_are_read_and_written_on_one_thread(api, runtime, config) -> bool:
+    run = read(api, runtime, config, "messages_usage", "cost_report", "workspace_members")
+    return run.exit_code == 0 and run.most_threads == 1
+
+
 PROBES = {
     "A config mistake the spec's JSON schema lets through (a regular API key) is refused in one sentence":
         refused_in_one_sentence({"admin_api_key": "sk-ant-api03-abcdef"}, "is a regular API key (sk-ant-api...)"),
@@ -113,6 +118,7 @@ PROBES = {
     "A stream read in full refresh ignores its saved state": full_refresh_ignores_state,
     "A catalog naming a stream the source lacks is refused": an_unknown_stream_is_refused,
     "The two Claude Code streams share each day's pages": claude_code_pages_are_shared,
+    "Records are read and written on one thread": records_are_read_and_written_on_one_thread,
 }
 TABLE = documented_table()
 
