@@ -48,7 +48,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from integration_tests.connector_cli import MANIFEST_ONLY, MANIFEST_ONLY_ARGS, MANIFEST_ONLY_ENV, ProcessPeaks  # noqa: E402
+from integration_tests.connector_cli import (  # noqa: E402
+    MANIFEST_ONLY, MANIFEST_ONLY_ARGS, MANIFEST_ONLY_ENV, ProcessPeaks,
+)
 from integration_tests.fake_admin_api import (  # noqa: E402
     COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest, Organization,
 )
@@ -81,9 +83,9 @@ def measure(api: FakeAdminApi, path: Optional[str], command: List[str], one_cpu:
     """One run of `command`, its API calls counted on `path` (None: every Admin API path)."""
     api.clear_log()
     started = time.perf_counter()
+    # MANIFEST_ONLY_ENV lets the manifest-only runtime run components.py.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
-                               env={**os.environ, **MANIFEST_ONLY_ENV},  # lets the manifest-only runtime run components.py
-                               preexec_fn=on_one_cpu if one_cpu else None)
+                               env={**os.environ, **MANIFEST_ONLY_ENV}, preexec_fn=on_one_cpu if one_cpu else None)
     peaks = ProcessPeaks(process.pid)
     records = 0
     for line in process.stdout:
@@ -239,11 +241,11 @@ def latency_section(args: argparse.Namespace, organization: Organization) -> Non
                 last = runs[side][-1]
                 print(f"  {side:13} round {round_number + 1}: {last.records:>9,} records, {last.calls} calls, "
                       f"{last.wall:6.1f} s wall, {last.cpu:6.1f} s CPU", flush=True)
-    walls = {side: median([m.wall for m in measurements]) for side, measurements in runs.items()}
+    one_thread, cdk = (median([m.wall for m in runs[side]]) for side in sides)
     calls = runs["connector"][0].calls
-    print(f"Medians of {args.latency_rounds}: the connector (one thread) {walls['connector']:.1f} s wall, the CDK's own "
-          f"read (manifest-only) {walls['manifest-only']:.1f} s: {walls['connector'] / walls['manifest-only']:.2f}x; "
-          f"{calls} requests, so at least {calls * args.latency:.1f} s of waiting for answers")
+    print(f"Medians of {args.latency_rounds}: the connector (one thread) {one_thread:.1f} s wall, the CDK's own read "
+          f"(manifest-only) {cdk:.1f} s: {one_thread / cdk:.2f}x; {calls} requests, so at least "
+          f"{calls * args.latency:.1f} s of waiting for answers")
 
 
 # -- Rate-limited section --------------------------------------------------------------------------------------------

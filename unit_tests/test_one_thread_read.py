@@ -22,7 +22,8 @@ from unit_tests.builders import config
 STREAM = "messages_usage"
 CONFIG = config(start_date="2025-03-01", end_date="2025-03-20")
 # The one window of CONFIG, and another.
-WINDOW = StreamSlice(partition={}, cursor_slice={"start_time": "2025-03-01T00:00:00Z", "end_time": "2025-03-19T23:59:59Z"})
+WINDOW = StreamSlice(partition={}, cursor_slice={"start_time": "2025-03-01T00:00:00Z",
+                                                 "end_time": "2025-03-19T23:59:59Z"})
 OTHER_WINDOW = StreamSlice(partition={}, cursor_slice={"start_time": "2025-03-01T00:00:00Z",
                                                        "end_time": "2025-03-09T23:59:59Z"})
 
@@ -62,7 +63,8 @@ def read_by_the_cdk(partition: Partition) -> Any:
 
 def read_in_turns(partition: Partition) -> Any:
     cursor = messages_usage_cursor()
-    for _ in PartitionReadInTurns(QueueFilledInTurns(Queue(), Turns())).process_partition(partition, cursor):  # type: ignore[arg-type]
+    task = PartitionReadInTurns(QueueFilledInTurns(Queue(), Turns()))
+    for _ in task.process_partition(partition, cursor):  # type: ignore[arg-type]
         pass
     return cursor
 

@@ -1,8 +1,8 @@
 """Serve the stand-in: `python -m integration_tests.fake_admin_api --port 8765 --days 90 --rows-per-day 200`.
 
 Prints one line, the base URL, once it is listening, then serves until interrupted. `--rate-limit 2/70` answers
-429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py); `--latency 0.3`
-answers every request 300 ms late.
+429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py);
+`--latency 0.3` answers every request 300 ms late.
 """
 
 import argparse
