@@ -5,7 +5,8 @@ stream statuses and its errors (aside from the frames a stack trace names, and t
 carries). The exit code is the same.
 
 Only how the streams' messages interleave may differ: in the CDK's own read that depends on how far the worker has
-run ahead, and changes from run to run."""
+run ahead, and changes from run to run. So does where a stream's "rate limited" status falls among its records: the
+CDK prints it as it meets the limit, while records read before may still wait to be written."""
 
 import re
 from collections import defaultdict
@@ -18,13 +19,15 @@ from integration_tests.fake_admin_api import FaultPlan, parse_fault
 
 # What differs from one answer to the next, in an error's internal message: the request id and the Date header.
 RUN_SPECIFICS = re.compile(r"req_[0-9a-f]{24}|\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
-EVERY_STREAM = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
-                "organization", "workspaces", "workspace_members", "api_keys", "users", "invites")
+EVERY_STREAM = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage",
+                "claude_code_model_usage", "organization", "workspaces", "workspace_members", "api_keys", "users",
+                "invites")
 
 
 def by_stream(run: ConnectorRun) -> Dict[Optional[str], List[Dict[str, Any]]]:
     """Each stream's RECORD, STATE and TRACE messages in the order they came, without the times they were emitted;
-    a TRACE that names no stream (the sync's closing error) under None."""
+    its "rate limited" statuses apart ("<stream> rate limited"); a TRACE that names no stream (the sync's closing error)
+    under None."""
     streams: Dict[Optional[str], List[Dict[str, Any]]] = defaultdict(list)
     for message in run.messages:
         if message["type"] == "RECORD":
@@ -40,7 +43,8 @@ def by_stream(run: ConnectorRun) -> Dict[Optional[str], List[Dict[str, Any]]]:
                 about.pop("stack_trace")
                 about["internal_message"] = RUN_SPECIFICS.sub("<varies>", about.get("internal_message") or "")
                 about["message"] = RUN_SPECIFICS.sub("<varies>", about["message"])
-            streams[(about.get("stream_descriptor") or {}).get("name")].append(message)
+            stream = (about.get("stream_descriptor") or {}).get("name")
+            streams[f"{stream} rate limited" if about.get("reasons") else stream].append(message)
     return dict(streams)
 
 
@@ -55,7 +59,9 @@ def both_reads(api, config, catalog, state=None, faults=()) -> Dict[str, Connect
 
 @pytest.fixture
 def first_sync(api, config) -> Dict[str, ConnectorRun]:
-    return both_reads(api, config, configured_catalog(*EVERY_STREAM))
+    """Every stream from nothing; the third request, in messages_usage's third window, meets the rate limit (a 429
+    whose limit resets a second later)."""
+    return both_reads(api, config, configured_catalog(*EVERY_STREAM), faults=["429:reset=1@3"])
 
 
 def test_a_first_sync_of_every_stream_gives_what_the_cdk_s_own_read_gives(first_sync) -> None:
@@ -63,7 +69,9 @@ def test_a_first_sync_of_every_stream_gives_what_the_cdk_s_own_read_gives(first_
 
     assert package.exit_code == cdk.exit_code == 0, package.errors()
     assert all(package.records(stream) for stream in EVERY_STREAM)
-    assert by_stream(package) == by_stream(cdk)
+    streams = by_stream(package)
+    assert len(streams["messages_usage rate limited"]) == 1
+    assert streams == by_stream(cdk)
 
 
 def test_a_sync_from_the_saved_state_gives_what_the_cdk_s_own_read_gives(api, config, first_sync) -> None:
