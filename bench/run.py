@@ -178,8 +178,10 @@ def cpu_section(args: argparse.Namespace, organization: Organization) -> None:
     with FakeAdminApi(organization) as api, tempfile.TemporaryDirectory() as workdir:
         for stream in args.streams.split(","):
             runs = results.setdefault(stream, {variant: [] for variant in variants})
+            # Untimed: the stand-in makes and keeps its answers, so that no timed run shares the machine with it.
+            measure(api, PATHS[stream], floor_command(api, stream, organization))
             for round_number in range(args.rounds):
-                # Alternate the order so that no variant always meets a warm server cache, or the same neighbours.
+                # Alternate the order so that no variant always has the same neighbours.
                 for side, cpus in variants if round_number % 2 == 0 else variants[::-1]:
                     command = (floor_command(api, stream, organization) if side == "floor"
                                else connector_command(api, [stream], organization, Path(workdir), side))
