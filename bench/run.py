@@ -1,11 +1,22 @@
-"""`make bench`: the connector against the floor, per stream, on one stand-in, in one run; then a one-year backfill
-of every stream under the organization's rate limit.
+"""`make bench`: the connector against the floor, per stream, on one stand-in, in one run; then a one-year read at a
+realistic latency; then a one-year backfill of every stream under the organization's rate limit.
 
 CPU section: starts the local stand-in with a large organization (365 days x 2,000 usage rows a day by default) in
-this process, then, for each stream and for several rounds, runs a full-refresh `read` of the installed
-`source-claude` CLI and the floor client (bench/floor_client.py) as subprocesses, measuring each one's wall
-time, CPU time and peak memory (from its own rusage), its records, and the API calls it made. It prints
-medians and the connector/floor ratios; the machine is noisy, so the ratios are the figures, not the seconds.
+this process, then, for each stream and for several rounds, runs a full-refresh `read` of each side as a subprocess
+with stdout a pipe: the installed `source-claude` CLI (`connector`), the floor client (bench/floor_client.py) and,
+on request (`--sides`), the same manifest.yaml and components.py in the CDK's manifest-only runtime
+(`manifest-only`: the CDK's own read, a worker thread and the main thread, which the package replaces with one
+thread). Each side runs free on every CPU of the machine and limited to one CPU (`--cpus`; the limit is the child's
+CPU affinity, as `taskset -c N`, the nearest this process can get to a container's CPU limit), the variants
+interleaved within each round so that the machine's load falls on all alike. For each run: wall time, CPU time and
+peak memory (from its own rusage), its records, and the API calls it made. It prints medians, the best and worst
+CPU of the rounds (a spread of worst/best), and the ratios to the floor; the machine is noisy, so the ratios are the
+figures, not the seconds.
+
+Latency section: the stand-in answers every request `--latency` seconds late (default 0.3), and one `read` of every
+stream over `--days` days, from the CPU section's organization, is timed for the connector and for the CDK's own read
+(the manifest-only runtime), alternating, `--latency-rounds` each: whether reading on one thread, which cannot write
+records while the next page is on its way, costs wall time.
 
 Rate-limited section: a small organization (the stand-in's default rows a day; this measures calls and waits, not
 CPU) behind a per-organization limit of N requests per W seconds (`--rate-limit`, default 50/10: the real limit is
@@ -18,7 +29,7 @@ connector with max_requests_per_minute set to the limit (it paces from the first
 requests, 429s, the time waited after 429s, the connector's logged waits, wall time, and the least time the limit
 allows for that many requests. One round each: the counts are exact, the seconds noisy.
 
-`--only cpu` or `--only rate-limit` runs one section. It reports; it never fails on a number.
+`--only cpu`, `--only latency` or `--only rate-limit` runs one section. It reports; it never fails on a number.
 """
 
 import argparse
@@ -33,11 +44,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from integration_tests.connector_cli import PeakMemory  # noqa: E402
+from integration_tests.connector_cli import (  # noqa: E402
+    MANIFEST_ONLY, MANIFEST_ONLY_ARGS, MANIFEST_ONLY_ENV, ProcessPeaks,
+)
 from integration_tests.fake_admin_api import (  # noqa: E402
     COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest, Organization,
 )
@@ -47,6 +60,8 @@ CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 FLOOR = str(ROOT / "bench" / "floor_client.py")
 BURST = str(ROOT / "bench" / "burst_client.py")
 PATHS = {"messages_usage": USAGE_PATH, "cost_report": COST_PATH}
+SIDES = ("connector", "manifest-only", "floor")  # the CPU section's sides, in the order they are reported
+CPUS = ("all", "1")  # free on every CPU of the machine; limited to one
 CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients, in the order they run
 ALL_STREAMS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
                "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
@@ -65,31 +80,44 @@ class Measurement:
     peak_mib: float
 
 
-def measure(api: FakeAdminApi, stream: str, command: List[str]) -> Measurement:
+def measure(api: FakeAdminApi, path: Optional[str], command: List[str], one_cpu: bool = False) -> Measurement:
+    """One run of `command`, its API calls counted on `path` (None: every Admin API path)."""
     api.clear_log()
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
-    peak = PeakMemory(process.pid)
+    # MANIFEST_ONLY_ENV lets the manifest-only runtime run components.py.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
+                               env={**os.environ, **MANIFEST_ONLY_ENV}, preexec_fn=on_one_cpu if one_cpu else None)
+    peaks = ProcessPeaks(process.pid)
     records = 0
     for line in process.stdout:
         records += line.startswith(b'{"type":"RECORD"')
-    peak_kib = peak.stop()
+    peak_kib = peaks.stop().memory_kib
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"{command[0]} exited with status {status}")
-    return Measurement(records, len(api.api_requests(PATHS[stream])), wall,
-                       usage.ru_utime + usage.ru_stime, peak_kib / 1024)
+    return Measurement(records, len(api.api_requests(path)), wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024)
 
 
-def connector_command(api: FakeAdminApi, stream: str, organization: Organization, workdir: Path) -> List[str]:
+def on_one_cpu() -> None:
+    """In the child, before it runs: only the first CPU this process may use."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def connector_command(api: FakeAdminApi, streams: List[str], organization: Organization, workdir: Path,
+                      side: str = "connector") -> List[str]:
+    """A full-refresh read of `streams` by the package's CLI (side `connector`) or by the manifest-only runtime."""
     config = {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": organization.first_day.isoformat(),
               "api_url": api.url}
     catalog = {"streams": [{"stream": {"name": stream, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
-                            "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}
+                            "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for stream in streams]}
+    name = "-".join(streams) if len(streams) < 3 else "streams"
     (workdir / "config.json").write_text(json.dumps(config))
-    (workdir / f"{stream}.json").write_text(json.dumps(catalog))
-    return [CONNECTOR, "read", "--config", str(workdir / "config.json"), "--catalog", str(workdir / f"{stream}.json")]
+    (workdir / f"{name}.json").write_text(json.dumps(catalog))
+    files = ["--config", str(workdir / "config.json"), "--catalog", str(workdir / f"{name}.json")]
+    if side == "manifest-only":
+        return [*MANIFEST_ONLY, "read", *files, *MANIFEST_ONLY_ARGS]
+    return [CONNECTOR, "read", *files]
 
 
 def floor_command(api: FakeAdminApi, stream: str, organization: Organization) -> List[str]:
@@ -104,71 +132,123 @@ def median(values: List[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--rows-per-day", type=int, default=2000, help="CPU section only")
-    parser.add_argument("--rounds", type=int, default=3, help="CPU section only")
+    parser.add_argument("--rows-per-day", type=int, default=2000, help="CPU and latency sections")
+    parser.add_argument("--rounds", type=int, default=5, help="CPU section: runs of each side and CPU limit")
     parser.add_argument("--streams", default="messages_usage,cost_report", help="CPU section only")
+    parser.add_argument("--sides", type=choices_of(SIDES), default="connector,floor", metavar="SIDE,...",
+                        help=f"CPU section: some of {','.join(SIDES)} (default connector,floor)")
+    parser.add_argument("--cpus", type=choices_of(CPUS), default="all,1", metavar="CPUS,...",
+                        help="CPU section: 'all' (free on every CPU), '1' (limited to one CPU), or both (default)")
+    parser.add_argument("--latency", type=float, default=0.3, metavar="SECONDS",
+                        help="latency section: how late the stand-in answers each request (default 0.3)")
+    parser.add_argument("--latency-rounds", type=int, default=1, help="latency section: reads by each side")
     parser.add_argument("--rate-limit", type=parse_rate_limit, default="50/10", metavar="N/SECONDS",
                         help="the organization's limit in the rate-limited section (default 50/10)")
-    parser.add_argument("--clients", type=clients, default="connector,naive", metavar="CLIENT,...",
+    parser.add_argument("--clients", type=choices_of(CLIENTS), default="connector,naive", metavar="CLIENT,...",
                         help=f"rate-limited section: some of {','.join(CLIENTS)} (default connector,naive)")
-    parser.add_argument("--only", choices=("cpu", "rate-limit"), help="run one section (default: both)")
+    parser.add_argument("--only", choices=("cpu", "latency", "rate-limit"), help="run one section (default: all)")
     args = parser.parse_args()
-    if args.only != "rate-limit":
-        cpu_section(args)
-    if args.only != "cpu":
+    organization = None
+    if args.only in (None, "cpu", "latency"):
+        organization = Organization(seed=5, days=args.days, rows_per_day=args.rows_per_day)
+        print(f"Organization: {args.days} days x ~{args.rows_per_day} usage rows/day; generating rows...", flush=True)
+        for day in organization.day_range():
+            organization.cost_rows(day)
+    if args.only in (None, "cpu"):
+        cpu_section(args, organization)
+    if args.only in (None, "latency"):
+        latency_section(args, organization)
+    if args.only in (None, "rate-limit"):
         rate_limited_section(args)
 
 
-def clients(text: str) -> List[str]:
-    chosen = text.split(",")
-    if not chosen or any(client not in CLIENTS for client in chosen):
-        raise ValueError(text)
-    return [client for client in CLIENTS if client in chosen]
+def choices_of(known: Tuple[str, ...]) -> Callable[[str], List[str]]:
+    """An option's parser: some of `known`, comma-separated, returned in the order of `known`."""
+    def parse(text: str) -> List[str]:
+        chosen = text.split(",")
+        if not chosen or any(choice not in known for choice in chosen):
+            raise ValueError(text)
+        return [choice for choice in known if choice in chosen]
+    return parse
 
 
-def cpu_section(args: argparse.Namespace) -> None:
-    organization = Organization(seed=5, days=args.days, rows_per_day=args.rows_per_day)
-    print(f"Organization: {args.days} days x ~{args.rows_per_day} usage rows/day; generating rows...", flush=True)
-    for day in organization.day_range():
-        organization.cost_rows(day)
+def cpu_section(args: argparse.Namespace, organization: Organization) -> None:
     minimum_calls = math.ceil(args.days / 31)
-    results: Dict[str, Dict[str, List[Measurement]]] = {}
+    variants = [(side, cpus) for side in args.sides for cpus in args.cpus]
+    results: Dict[str, Dict[Tuple[str, str], List[Measurement]]] = {}
     with FakeAdminApi(organization) as api, tempfile.TemporaryDirectory() as workdir:
         for stream in args.streams.split(","):
-            runs = results.setdefault(stream, {"connector": [], "floor": []})
+            runs = results.setdefault(stream, {variant: [] for variant in variants})
+            # Untimed: the stand-in makes and keeps its answers, so that no timed run shares the machine with it.
+            measure(api, PATHS[stream], floor_command(api, stream, organization))
             for round_number in range(args.rounds):
-                # Alternate the order so neither side always meets a warm server cache.
-                order = ("connector", "floor") if round_number % 2 == 0 else ("floor", "connector")
-                for side in order:
-                    command = (connector_command(api, stream, organization, Path(workdir)) if side == "connector"
-                               else floor_command(api, stream, organization))
-                    runs[side].append(measure(api, stream, command))
-                    last = runs[side][-1]
-                    print(f"  {stream:15} {side:9} round {round_number + 1}: {last.records:>9,} records, "
-                          f"{last.calls} calls, {last.wall:6.2f} s wall, {last.cpu:6.2f} s CPU, "
-                          f"{last.peak_mib:6.0f} MiB", flush=True)
+                # Alternate the order so that no variant always has the same neighbours.
+                for side, cpus in variants if round_number % 2 == 0 else variants[::-1]:
+                    command = (floor_command(api, stream, organization) if side == "floor"
+                               else connector_command(api, [stream], organization, Path(workdir), side))
+                    runs[side, cpus].append(measure(api, PATHS[stream], command, one_cpu=cpus == "1"))
+                    last = runs[side, cpus][-1]
+                    print(f"  {stream:15} {side:13} {cpu_label(cpus):8} round {round_number + 1}: "
+                          f"{last.records:>9,} records, {last.calls} calls, {last.wall:6.2f} s wall, "
+                          f"{last.cpu:6.2f} s CPU, {last.peak_mib:6.0f} MiB", flush=True)
     report(results, minimum_calls, args)
 
 
-def report(results: Dict[str, Dict[str, List[Measurement]]], minimum_calls: int, args: argparse.Namespace) -> None:
+def cpu_label(cpus: str) -> str:
+    return "all CPUs" if cpus == "all" else "one CPU"
+
+
+def report(results: Dict[str, Dict[Tuple[str, str], List[Measurement]]], minimum_calls: int,
+           args: argparse.Namespace) -> None:
     print(f"\nMedians of {args.rounds} rounds, {args.days} days x ~{args.rows_per_day} usage rows/day "
-          f"(minimum calls per stream: {minimum_calls})")
-    header = f"{'stream':15} {'side':9} {'records':>10} {'calls':>5} {'wall s':>7} {'CPU s':>7} {'rec/CPU s':>10} {'peak MiB':>8}"
+          f"(minimum calls per stream: {minimum_calls}); the best and worst CPU of the rounds, and worst/best")
+    header = (f"{'stream':15} {'side':13} {'CPUs':8} {'records':>10} {'calls':>5} {'wall s':>7} {'CPU s':>7} "
+              f"{'best':>6} {'worst':>6} {'worst/best':>10} {'rec/CPU s':>10} {'peak MiB':>8}")
     print(header)
     print("-" * len(header))
     for stream, runs in results.items():
-        medians = {}
-        for side, measurements in runs.items():
-            cpu = median([m.cpu for m in measurements])
-            medians[side] = (median([m.wall for m in measurements]), cpu)
+        cpu: Dict[Tuple[str, str], float] = {}
+        for (side, cpus), measurements in runs.items():
+            seconds = [m.cpu for m in measurements]
+            cpu[side, cpus] = median(seconds)
             records = measurements[0].records
-            print(f"{stream:15} {side:9} {records:>10,} {measurements[0].calls:>5} "
-                  f"{medians[side][0]:>7.2f} {cpu:>7.2f} {records / cpu:>10,.0f} "
+            print(f"{stream:15} {side:13} {cpu_label(cpus):8} {records:>10,} {measurements[0].calls:>5} "
+                  f"{median([m.wall for m in measurements]):>7.2f} {cpu[side, cpus]:>7.2f} {min(seconds):>6.2f} "
+                  f"{max(seconds):>6.2f} {max(seconds) / min(seconds):>9.2f}x {records / cpu[side, cpus]:>10,.0f} "
                   f"{median([m.peak_mib for m in measurements]):>8.0f}")
-        wall_ratio = medians["connector"][0] / medians["floor"][0]
-        cpu_ratio = medians["connector"][1] / medians["floor"][1]
-        print(f"{stream:15} connector/floor: CPU {cpu_ratio:.2f}x, wall {wall_ratio:.2f}x\n")
+        for side in args.sides:
+            ratios = [f"{cpu_label(cpus)} {cpu[side, cpus] / cpu['floor', cpus]:.2f}x" for cpus in args.cpus
+                      if side != "floor" and ("floor", cpus) in cpu]
+            if ratios:
+                print(f"{stream:15} {side}/floor CPU: {', '.join(ratios)}")
+        if len(args.cpus) == 2:
+            for side in args.sides:
+                print(f"{stream:15} {side} CPU on one CPU / on all: {cpu[side, '1'] / cpu[side, 'all']:.2f}x")
+        print()
 
+
+# -- Latency section -------------------------------------------------------------------------------------------------
+
+def latency_section(args: argparse.Namespace, organization: Organization) -> None:
+    """One read of every stream against a stand-in that answers each request late, by the package and by the CDK's
+    own read (the manifest-only runtime), alternating."""
+    sides = ("connector", "manifest-only")
+    print(f"\nOne read of all {len(ALL_STREAMS)} streams, {args.days} days x ~{args.rows_per_day} usage rows/day, the "
+          f"stand-in answering each request {args.latency:g} s late", flush=True)
+    runs: Dict[str, List[Measurement]] = {side: [] for side in sides}
+    with FakeAdminApi(organization, latency=args.latency) as api, tempfile.TemporaryDirectory() as workdir:
+        for round_number in range(args.latency_rounds):
+            for side in sides if round_number % 2 == 0 else sides[::-1]:
+                command = connector_command(api, list(ALL_STREAMS), organization, Path(workdir), side)
+                runs[side].append(measure(api, None, command))
+                last = runs[side][-1]
+                print(f"  {side:13} round {round_number + 1}: {last.records:>9,} records, {last.calls} calls, "
+                      f"{last.wall:6.1f} s wall, {last.cpu:6.1f} s CPU", flush=True)
+    one_thread, cdk = (median([m.wall for m in runs[side]]) for side in sides)
+    calls = runs["connector"][0].calls
+    print(f"Medians of {args.latency_rounds}: the connector (one thread) {one_thread:.1f} s wall, the CDK's own read "
+          f"(manifest-only) {cdk:.1f} s: {one_thread / cdk:.2f}x; {calls} requests, so at least "
+          f"{calls * args.latency:.1f} s of waiting for answers")
 
 
 # -- Rate-limited section --------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ class ConnectorRun:
     stderr: str
     messages: List[Dict[str, Any]] = field(default_factory=list)
     peak_mib: float = 0.0
+    most_threads: int = 0
 
     def of_type(self, message_type: str) -> List[Dict[str, Any]]:
         return [m for m in self.messages if m["type"] == message_type]
@@ -78,7 +79,7 @@ def run_connector(
                 args += [f"--{name}", str(path)]
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(MANIFEST_ONLY_ENV if manifest_only else {})})
-        peak = PeakMemory(process.pid)
+        peaks = ProcessPeaks(process.pid)
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -86,20 +87,21 @@ def run_connector(
             process.communicate()
             raise
         finally:
-            peak_kib = peak.stop()
+            peaks.stop()
     messages = [json.loads(line, parse_float=Decimal) for line in stdout.splitlines() if line.startswith("{")]
-    return ConnectorRun(process.returncode, stdout, stderr, messages, peak_kib / 1024)
+    return ConnectorRun(process.returncode, stdout, stderr, messages, peaks.memory_kib / 1024, peaks.threads)
 
 
-class PeakMemory:
-    """A process's own high-water RSS (VmHWM), sampled from /proc while it runs.
+class ProcessPeaks:
+    """A process's own high-water RSS (VmHWM) and the most threads it ran at once, sampled from /proc while it runs.
 
     rusage's ru_maxrss will not do: on Linux a child inherits the forking parent's high-water mark across exec,
     and the parents here (tests, the benchmark) can hold a whole synthetic organization.
     """
 
     def __init__(self, pid: int) -> None:
-        self._path, self._peak_kib, self._done = f"/proc/{pid}/status", 0, threading.Event()
+        self._path, self._done = f"/proc/{pid}/status", threading.Event()
+        self.memory_kib = self.threads = 0
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
@@ -109,16 +111,18 @@ class PeakMemory:
                 with open(self._path) as status:
                     for line in status:
                         if line.startswith("VmHWM:"):
-                            self._peak_kib = max(self._peak_kib, int(line.split()[1]))
+                            self.memory_kib = max(self.memory_kib, int(line.split()[1]))
+                        elif line.startswith("Threads:"):
+                            self.threads = max(self.threads, int(line.split()[1]))
             except (FileNotFoundError, ProcessLookupError, ValueError):
                 return
             if self._done.wait(0.05):
                 return
 
-    def stop(self) -> int:
+    def stop(self) -> "ProcessPeaks":
         self._done.set()
         self._thread.join()
-        return self._peak_kib
+        return self
 
 
 def configured_catalog(*streams: str, sync_mode: str = "incremental") -> Dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
+from time import monotonic
 
 import pytest
 import requests
@@ -199,6 +200,16 @@ def test_a_dropped_connection_breaks_the_body(api, first) -> None:
     api.faults.faults = [parse_fault("drop@1")]
     with pytest.raises(requests.exceptions.ChunkedEncodingError):  # the CDK retries this one
         get(api, USAGE_PATH, {"starting_at": first})
+
+
+def test_a_latency_delays_every_answer(organization, first) -> None:
+    """The bench's latency: each answer, a report page or an error, arrives no sooner than the latency after its
+    request."""
+    with FakeAdminApi(organization, latency=0.4) as slow:
+        for params, headers in (({"starting_at": first}, HEADERS), ({"starting_at": first}, {})):
+            started = monotonic()
+            get(slow, USAGE_PATH, params, headers)
+            assert monotonic() - started >= 0.4
 
 
 # -- directory endpoints and the Claude Code report ------------------------------------------------------------

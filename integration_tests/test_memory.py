@@ -1,7 +1,7 @@
 """Memory stays flat as the synced range grows: records stream through one 31-day window at a time.
 
 Two reads of the same organization through the CLI, two months and two years (twelve times the windows), must
-peak within a small constant of each other. Each peak is the process's own VmHWM (see PeakMemory).
+peak within a small constant of each other. Each peak is the process's own VmHWM (see ProcessPeaks).
 """
 
 from datetime import timedelta

@@ -132,6 +132,11 @@ def check_says_which_streams_the_key_reads(api, runtime, config) -> bool:
         "This key reads usage_analytics, cost_analytics; a sync skips messages_usage,")
 
 
+def records_are_read_and_written_on_one_thread(api, runtime, config) -> bool:
+    run = read(api, runtime, config, "messages_usage", "cost_report", "workspace_members")
+    return run.exit_code == 0 and run.most_threads == 1
+
+
 PROBES = {
     "A config mistake the spec's JSON schema lets through (a key pasted with a line break) is refused in one sentence":
         refused_in_one_sentence({"admin_api_key": "sk-ant-admin01-abcdef\n"}, "admin_api_key has spaces or line breaks"),
@@ -149,6 +154,9 @@ PROBES = {
     "An Analytics API key reads the analytics streams and skips each other stream with one warning":
         an_analytics_key_skips_the_admin_api_streams,
     "`check` with an Analytics API key says which streams it reads": check_says_which_streams_the_key_reads,
+
+
+    "Records are read and written on one thread": records_are_read_and_written_on_one_thread,
 }
 TABLE = documented_table()
 

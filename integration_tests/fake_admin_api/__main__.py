@@ -1,7 +1,8 @@
 """Serve the stand-in: `python -m integration_tests.fake_admin_api --port 8765 --days 90 --rows-per-day 200`.
 
 Prints one line, the base URL, once it is listening, then serves until interrupted. `--rate-limit 2/70` answers
-429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py).
+429s beyond 2 requests per 70 s for the organization (rate_limit.py); `--fault` injects faults (faults.py);
+`--latency 0.3` answers every request 300 ms late.
 """
 
 import argparse
@@ -30,6 +31,8 @@ def main(argv=None) -> None:
     parser.add_argument("--fault", action="append", default=[], help="fault spec, see faults.py (repeatable)")
     parser.add_argument("--rate-limit", type=_rate_limit, metavar="N/SECONDS",
                         help="at most N requests per SECONDS for the organization, then 429s (default: no limit)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long before answering each request, as a real API's round trip (default: 0)")
     parser.add_argument("--keys-appear-on", type=date.fromisoformat, metavar="YYYY-MM-DD",
                         help="report rows of earlier days lack inference_geo, account_id, service_account_id "
                              "(default: the middle day of the data)")
@@ -40,7 +43,8 @@ def main(argv=None) -> None:
                                 keys_appear_on=args.keys_appear_on, last_day=today if args.through_today else None)
     api = FakeAdminApi(organization, admin_keys=args.admin_key or [DEFAULT_ADMIN_KEY],
                        analytics_keys=args.analytics_key or [DEFAULT_ANALYTICS_KEY],
-                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit)
+                       faults=FaultPlan.parse(args.fault), host=args.host, port=args.port, rate_limit=args.rate_limit,
+                       latency=args.latency)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     api.start()

@@ -101,6 +101,7 @@ class FakeAdminApi:
         unavailable: Optional[Dict[str, int]] = None,
         rate_limit: Optional[Tuple[int, float]] = None,
         refuse_archived_members: bool = False,
+        latency: float = 0.0,
     ) -> None:
         self.organization = organization
         self.directory = Directory(organization)
@@ -116,6 +117,9 @@ class FakeAdminApi:
         self.faults = faults or FaultPlan()
         self.clock = clock
         self.rate_limit = rate_limit  # (N requests, per W seconds) for the whole organization, or None
+        # Seconds every answer waits before it is sent, as a real API's round trip and work: the time a client can
+        # spend on the records it already has (bench/run.py's latency section).
+        self.latency = latency
         self.requests: List[LoggedRequest] = []
         self._lock = threading.Lock()
         self._cache: "OrderedDict[Tuple[Any, ...], bytes]" = OrderedDict()
@@ -338,6 +342,8 @@ def _handler_for(api: FakeAdminApi) -> type:
             entry = api.log(self.command, self.path, headers)
             fault = api.faults.fault_for(entry.ordinal, entry.path)
             entry.fault = None if fault is None else str(fault.status) if fault.kind == "status" else fault.kind
+            if api.latency:
+                time.sleep(api.latency)
             try:
                 if fault is not None and fault.kind == "slow":
                     time.sleep(fault.seconds)
