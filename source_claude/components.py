@@ -497,12 +497,16 @@ _ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
 _ORGANIZATION_PACES_LOCK = threading.Lock()
 
 
+def organization_key(config: Mapping[str, Any]) -> str:
+    """What tells one organization's reads in this process from another's: a digest of the API URL and key."""
+    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+    return hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
+
+
 def organization_pace(config: Mapping[str, Any]) -> OrganizationPace:
     """The one pace of the organization this config reads (its API URL and key), shared by every stream."""
-    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
-    key = hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
     with _ORGANIZATION_PACES_LOCK:
-        return _ORGANIZATION_PACES.setdefault(key, OrganizationPace())
+        return _ORGANIZATION_PACES.setdefault(organization_key(config), OrganizationPace())
 
 
 def forget_organization_paces() -> None:
@@ -1581,10 +1585,8 @@ _KEY_ACCESS_LOCK = threading.Lock()
 
 def key_access(config: Mapping[str, Any]) -> KeyAccess:
     """The one KeyAccess of this config's key and API URL in this process."""
-    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
-    key = hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
     with _KEY_ACCESS_LOCK:
-        return _KEY_ACCESS.setdefault(key, KeyAccess(config))
+        return _KEY_ACCESS.setdefault(organization_key(config), KeyAccess(config))
 
 
 def forget_key_access() -> None:
