@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import InitVar, dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from hashlib import md5
 from typing import (Any, Deque, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
                     Sequence, Set, Tuple, Union)
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 import requests
@@ -40,6 +41,7 @@ from airbyte_cdk.sources.declarative.validators.validation_strategy import Valid
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -596,6 +598,9 @@ class PacedAuthenticator(DeclarativeAuthenticator):
     authenticator: DeclarativeAuthenticator
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        mask_key(self.config.get("admin_api_key"))
+        # Refused again here, where the key goes into a header, for a runtime that did not run the config rules.
+        self._key_problem = key_problem(self.config.get("admin_api_key"))
         self._pace = organization_pace(self.config)
         self._pace.configure(self.config.get("max_requests_per_minute"))
 
@@ -612,6 +617,8 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         return self.authenticator.token
 
     def get_auth_header(self) -> Mapping[str, Any]:
+        if self._key_problem:
+            raise config_error(self._key_problem)
         return self.authenticator.get_auth_header()
 
     def get_request_params(self) -> Mapping[str, Any]:
@@ -1549,6 +1556,9 @@ class KeyAccess:
         return [name for name in stream_names if (analytics if name in ANALYTICS_STREAMS else admin)]
 
     def _ask(self, api: str) -> Tuple[Optional[bool], str]:
+        problem = key_problem(self._config.get("admin_api_key"))
+        if problem:
+            raise config_error(problem)
         now = datetime.now(timezone.utc)
         today = now.strftime("%Y-%m-%dT00:00:00Z")
         yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
@@ -1628,6 +1638,45 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, failure_type=FailureType.config_error)
 
 
+# -- The key in every form it could be printed in ------------------------------------------------------------------
+# The CDK masks each secret of the config where it appears verbatim. An error can quote the key escaped instead (a
+# header value in `requests`' error is repr()'d, a JSON log escapes it), or split where it holds a character no key
+# has: each of those forms is masked too.
+
+PRINTABLE_ASCII = re.compile(r"[!-~]+")
+# Runs of printable text shorter than this are not secret on their own (the key's public prefix is 15 characters).
+MASKED_RUN_LENGTH = 8
+
+
+def mask_key(key: Any) -> None:
+    """Masks the key, and every form an error or log could print it in, in all output from here on.
+
+    Called wherever the key is taken from the config (the key rule, the authenticator): the CDK's entrypoint replaces
+    the list of secrets with the verbatim key when a command starts, after the source was built.
+    """
+    if isinstance(key, str) and key:
+        update_secrets(key_forms(key))
+
+
+def key_forms(key: str) -> List[str]:
+    """The key as it is, escaped (repr, JSON, \\u escapes, URL encoding), and each run of printable ASCII in it:
+    longest first, so that a whole key is masked before a part of it."""
+    forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
+             quote(key, safe="")}
+    forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= MASKED_RUN_LENGTH)
+    return sorted(forms, key=len, reverse=True)
+
+
+def describe_character(character: str) -> str:
+    """A character no key has, named without quoting the key: `a line break`, `U+200B (ZERO WIDTH SPACE)`."""
+    if character in "\r\n":
+        return "a line break"
+    if character.isspace():
+        return "a space" if character == " " else f"a space (U+{ord(character):04X})"
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X}" + (f" ({name})" if name else "")
+
+
 @dataclass
 class AdminApiKeyRule(ValidationStrategy):
     """admin_api_key: a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
@@ -1635,13 +1684,30 @@ class AdminApiKeyRule(ValidationStrategy):
     (KeyAccess)."""
 
     def validate(self, key: Any) -> None:
-        if not isinstance(key, str) or not key.strip():
-            raise config_error(
-                "admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console "
-                f"under Settings > Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization "
-                "uses its Analytics API key with the read:analytics scope).")
-        if key != key.strip():
-            raise config_error("admin_api_key has spaces or line breaks around it: paste the key again without them.")
+        mask_key(key)
+        problem = key_problem(key)
+        if problem:
+            raise config_error(problem)
+
+
+def key_problem(key: Any) -> Optional[str]:
+    """What keeps admin_api_key from being sent as it is, in one sentence that does not quote it; None if nothing.
+
+    Said before any request: `requests` would refuse a header holding such a key with the key, escaped, in its error.
+    """
+    if not isinstance(key, str) or not key.strip():
+        return ("admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console under Settings "
+                f"> Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization uses its Analytics "
+                "API key with the read:analytics scope).")
+    if key != key.strip():
+        return "admin_api_key has spaces or line breaks around it: paste the key again without them."
+    if PRINTABLE_ASCII.fullmatch(key):
+        return None
+    position, character = next((position, character) for position, character in enumerate(key, 1)
+                               if not PRINTABLE_ASCII.fullmatch(character))
+    return (f"admin_api_key has {describe_character(character)} at position {position}, a character no Anthropic key "
+            "has (chat tools and web pages insert invisible ones, and a wrapped paste adds a line break): paste the "
+            "key again as plain text on one line, or copy it anew from where it was created.")
 
 
 # The documented group_by[] values of the Usage and Cost Analytics API (the spec's enum says the same).
