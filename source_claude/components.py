@@ -1282,6 +1282,8 @@ _RESTARTED_WINDOW = "_source_claude_restarted_window"
 # How often one window may start again from its first page before the sync ends.
 MAX_WINDOW_RESTARTS = 3
 ROW_FRAME = ("starting_at", "ending_at", "group")
+# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
+GROUP_PREFIX = "group_"
 
 
 @dataclass
@@ -1331,6 +1333,7 @@ class AnalyticsRowExtractor(RecordExtractor):
     - the flattening is generic: every member of `group` becomes a column named after its dimension, a nested
       object such as `actor` also becomes `actor_<member>` columns (a dimension's own column keeps its name), and the
       metrics object (`usage` or `cost`) is flattened as the legacy reports' rows are; unknown members pass through;
+      a member named like one of the record's own fields is group_<name>, so it never overwrites the bucket or a metric;
     - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
     - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
       AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
@@ -1378,7 +1381,7 @@ class AnalyticsRowExtractor(RecordExtractor):
                     continue
                 if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
                     continue  # not settled: read by a later sync (see AnalyticsWindows)
-                record = analytics_record(row, self._money if exact else ())
+                record = analytics_record(row, self._money if exact else (), self._money)
                 if record["row_key"] in emitted:
                     continue
                 emitted.add(record["row_key"])
@@ -1415,9 +1418,10 @@ class AnalyticsRowExtractor(RecordExtractor):
                            "warning.")
 
 
-def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) -> MutableMapping[str, Any]:
+def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = (),
+                     money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
     """One analytics row as a flat record with its row_key. exact_money: money fields parsed as JSON numbers (exact
-    Decimals), written back as their decimal text."""
+    Decimals), written back as their decimal text; money_fields: those that get a <field>_usd column."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
         if name in ROW_FRAME:
@@ -1428,17 +1432,18 @@ def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) ->
             record.update(flatten_result_row(value, row["starting_at"], row["ending_at"]))
         else:
             record[name] = exact_json(value)
+    # The record's own fields are never a group member's: a member named like one is group_<name> instead.
+    own = {*record, "row_key", *(f"{name}_usd" for name in money_fields)}
     group = row["group"]
     key: List[Any] = [row["starting_at"]]
     for dimension in sorted(group):
         value = group[dimension]
+        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
         if isinstance(value, dict):
-            record[dimension] = value
             for member, member_value in value.items():
-                if f"{dimension}_{member}" not in group:
-                    record[f"{dimension}_{member}"] = member_value
-        else:
-            record[dimension] = value
+                column = f"{dimension}_{member}"
+                if column not in group:
+                    record[GROUP_PREFIX + column if column in own else column] = member_value
         if value is not None:
             key.append([dimension, identity(value)])
     record["row_key"] = stable_key(key)

@@ -100,6 +100,28 @@ class TestAnalyticsRows(TestCase):
 
         assert (record["session_id"], record["thinking_tokens"], record["region_note"]) == ("sess_1", 3, "new")
 
+    def test_a_group_member_named_like_a_field_of_the_record_is_a_group_column_and_overwrites_nothing(self) -> None:
+        """Given group members named starting_at, ending_at, row_key, output_tokens and amount_usd, or an object whose
+        <name>_<member> column is cache_read_input_tokens, Then the record's own fields keep their values (the bucket,
+        its key, the metrics, the USD), and each such member is group_<column>."""
+        clash = {"starting_at": "x1", "ending_at": "x2", "row_key": "x3", "output_tokens": "x4", "model": "m",
+                 "cache": {"read_input_tokens": "x6"}}
+        [usage] = self.read("usage_analytics", analytics_page(row("2026-03-08", "usage", USAGE, **clash)))
+        [plain] = self.read("usage_analytics", analytics_page(row("2026-03-08", "usage", USAGE, model="m")))
+        cost = {"amount": "250", "currency": "USD", "list_amount": "300", "requests": 1}
+        [money] = self.read("cost_analytics", analytics_page(row("2026-03-08", "cost", cost, amount_usd="x5",
+                                                                 requests="x7")))
+
+        assert (usage["starting_at"], usage["ending_at"], usage["output_tokens"], usage["cache_read_input_tokens"]) == (
+            "2026-03-08T00:00:00Z", "2026-03-09T00:00:00Z", 50, 20)
+        assert len(usage["row_key"]) == 32 and usage["row_key"] != plain["row_key"] and usage["model"] == "m"
+        assert usage["cache"] == {"read_input_tokens": "x6"}
+        assert {name: usage[name] for name in usage if name.startswith("group_")} == {
+            "group_starting_at": "x1", "group_ending_at": "x2", "group_row_key": "x3", "group_output_tokens": "x4",
+            "group_cache_read_input_tokens": "x6"}
+        assert (money["amount_usd"], money["requests"]) == (2.5, 1)
+        assert (money["group_amount_usd"], money["group_requests"]) == ("x5", "x7")
+
     def test_cost_money_stays_exact_decimal_text_with_exact_usd(self) -> None:
         cost = {"amount": "12345.678901234567890123", "currency": "USD", "list_amount": "13000.5", "requests": None}
         [record] = self.read("cost_analytics", analytics_page(row("2026-03-08", "cost", cost, cost_type="tokens",
