@@ -216,6 +216,11 @@ def test_days_ending_after_data_refreshed_at_wait_for_a_later_sync(api, config, 
     # The last settled day, or where the stream starts if none of its days is settled yet.
     claimed = max(last - timedelta(days=2), analytics_first_day(start_date, today))
     assert state["stream"]["stream_state"] == {"starting_at": day_start(claimed)}
+    # And one warning says how many days wait, from the first unsettled one the stream reads.
+    first_held = max(last - timedelta(days=1), analytics_first_day(start_date, today))
+    days = (last - first_held).days + 1
+    held_back = f"usage_analytics holds back {days} day{'s' if days > 1 else ''} ({first_held} to {last}): "
+    assert [m for m in run.of_type("LOG") if m["log"]["message"].startswith(held_back)], run.stdout[-2000:]
 
 
 def test_rate_limits_and_server_errors_are_waited_out_as_on_the_reports(api, config, organization, start_date) -> None:

@@ -64,7 +64,8 @@ def test_each_days_hours_sum_exactly_to_its_daily_record_for_every_token_field_a
 def test_the_first_sync_is_ceil_hours_over_168_calls_and_the_next_reads_only_the_lookback_and_new_hours(
         api, config, organization) -> None:
     """Given an hourly_start_date 20 days back, When syncing twice, Then the first sync makes ceil(hours / 168) calls
-    that end at the last whole hour, and the second one call, from the saved hour minus the 24 lookback hours."""
+    that end at the last whole hour, and the second one call, from the saved hour minus the 118 lookback hours (every
+    day messages_usage re-reads with its 3-day lookback)."""
     start = datetime.combine(organization.last_day - timedelta(days=19), datetime.min.time(), timezone.utc)
     hourly_config = {**config, "hourly_start_date": start.date().isoformat()}
     catalog = configured_catalog(HOURLY)
@@ -89,5 +90,5 @@ def test_the_first_sync_is_ceil_hours_over_168_calls_and_the_next_reads_only_the
     last_hour_read = last_whole_hour - timedelta(hours=1)
     [state] = first.final_states()
     assert state["stream"]["stream_state"] == {"starting_at": f"{last_hour_read:%Y-%m-%dT%H:%M:%SZ}"}
-    assert windows_of(second_requests) == [(f"{last_hour_read - timedelta(hours=24):%Y-%m-%dT%H:%M:%SZ}",
+    assert windows_of(second_requests) == [(f"{last_hour_read - timedelta(hours=118):%Y-%m-%dT%H:%M:%SZ}",
                                             f"{last_whole_hour:%Y-%m-%dT%H:%M:%SZ}")]

@@ -1289,6 +1289,8 @@ _RESTARTED_WINDOW = "_source_claude_restarted_window"
 # How often one window may start again from its first page before the sync ends.
 MAX_WINDOW_RESTARTS = 3
 ROW_FRAME = ("starting_at", "ending_at", "group")
+# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
+GROUP_PREFIX = "group_"
 
 
 @dataclass
@@ -1338,6 +1340,7 @@ class AnalyticsRowExtractor(RecordExtractor):
     - the flattening is generic: every member of `group` becomes a column named after its dimension, a nested
       object such as `actor` also becomes `actor_<member>` columns (a dimension's own column keeps its name), and the
       metrics object (`usage` or `cost`) is flattened as the legacy reports' rows are; unknown members pass through;
+      a member named like one of the record's own fields is group_<name>, so it never overwrites the bucket or a metric;
     - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
     - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
       AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
@@ -1353,7 +1356,7 @@ class AnalyticsRowExtractor(RecordExtractor):
         self._money = tuple(self.money_fields)
         self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
-        self._warned_outside = False
+        self._warned_outside = self._warned_watermark = False
         # Per window (its requested start): the row keys emitted, and the data_refreshed_at its pages named.
         self._emitted: Dict[Any, Set[str]] = {}
         self._refreshed: Dict[Any, Optional[datetime]] = {}
@@ -1374,8 +1377,7 @@ class AnalyticsRowExtractor(RecordExtractor):
                 self._emitted = {window_start: set()}  # a window's first page: the windows before are done
                 self._refreshed.pop(window_start, None)
             emitted = self._emitted.setdefault(window_start, set())
-            refreshed = page.get("data_refreshed_at")
-            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
+            refreshed_at = self._watermark(page.get("data_refreshed_at"), response)
             if refreshed_at is not None:
                 known = self._refreshed.get(window_start)
                 self._refreshed[window_start] = min(known, refreshed_at) if known else refreshed_at
@@ -1386,7 +1388,7 @@ class AnalyticsRowExtractor(RecordExtractor):
                     continue
                 if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
                     continue  # not settled: read by a later sync (see AnalyticsWindows)
-                record = analytics_record(row, self._money if exact else ())
+                record = analytics_record(row, self._money if exact else (), self._money)
                 if record["row_key"] in emitted:
                     continue
                 emitted.add(record["row_key"])
@@ -1396,6 +1398,25 @@ class AnalyticsRowExtractor(RecordExtractor):
                         record[f"{money_field}_usd"] = exact_number(usd)
                 yield record
 
+    def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
+        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
+        cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
+        if refreshed is None:
+            return None
+        try:
+            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
+        except ValueError:
+            refreshed_at = None
+        if refreshed_at is not None and refreshed_at.tzinfo is not None:
+            return refreshed_at
+        if not self._warned_watermark:
+            self._warned_watermark = True
+            logger.warning(f"Ignored the data_refreshed_at {str(refreshed)[:40]!r} that the Anthropic Admin API "
+                           f"returned for {where(response)}: it is not a time with a time zone, so no day is held back "
+                           "as not yet refreshed; the lookback re-reads the recent days. Later ones are ignored "
+                           "without a warning.")
+        return None
+
     def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
         if not self._warned_outside:
             self._warned_outside = True
@@ -1404,9 +1425,10 @@ class AnalyticsRowExtractor(RecordExtractor):
                            "warning.")
 
 
-def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) -> MutableMapping[str, Any]:
+def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = (),
+                     money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
     """One analytics row as a flat record with its row_key. exact_money: money fields parsed as JSON numbers (exact
-    Decimals), written back as their decimal text."""
+    Decimals), written back as their decimal text; money_fields: those that get a <field>_usd column."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
         if name in ROW_FRAME:
@@ -1417,17 +1439,18 @@ def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = ()) ->
             record.update(flatten_result_row(value, row["starting_at"], row["ending_at"]))
         else:
             record[name] = exact_json(value)
+    # The record's own fields are never a group member's: a member named like one is group_<name> instead.
+    own = {*record, "row_key", *(f"{name}_usd" for name in money_fields)}
     group = row["group"]
     key: List[Any] = [row["starting_at"]]
     for dimension in sorted(group):
         value = group[dimension]
+        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
         if isinstance(value, dict):
-            record[dimension] = value
             for member, member_value in value.items():
-                if f"{dimension}_{member}" not in group:
-                    record[f"{dimension}_{member}"] = member_value
-        else:
-            record[dimension] = value
+                column = f"{dimension}_{member}"
+                if column not in group:
+                    record[GROUP_PREFIX + column if column in own else column] = member_value
         if value is not None:
             key.append([dimension, identity(value)])
     record["row_key"] = stable_key(key)
@@ -1466,11 +1489,14 @@ class AnalyticsWindows(CheckpointEachWindow):
     # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the
     # last 365 days.
     earliest_bucket: str = ""
+    # The newest bucket this sync reads (interpolated): how far the days held back reach, for the warning.
+    newest_bucket: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
-        self._start_said = False
+        self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters)
+        self._start_said = self._held_back_said = False
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
@@ -1489,9 +1515,26 @@ class AnalyticsWindows(CheckpointEachWindow):
         # The last bucket that ended by the refresh starts a day before the midnight at or before it.
         settled = (refreshed_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
                    - timedelta(days=1))
+        if settled.strftime("%Y-%m-%dT%H:%M:%SZ") < last_bucket:
+            self._say_days_held_back(refreshed_at, max(settled + timedelta(days=1), window_start), last_bucket)
         if settled < window_start:
             return None
         return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _say_days_held_back(self, refreshed_at: datetime, first_held: datetime, last_bucket: str) -> None:
+        """Once per sync, at the first window that holds days back: windows are read in order, so the days from
+        there to the newest bucket of the sync are all held back."""
+        if self._held_back_said:
+            return
+        self._held_back_said = True
+        newest = max(utc_moment(self._newest_bucket.eval(self.config) or last_bucket), utc_moment(last_bucket))
+        days = (newest - first_held).days + 1
+        refreshed = refreshed_at.astimezone(timezone.utc)
+        logger.warning(f"{self.name} holds back {days} day{'s' if days != 1 else ''} ({first_held:%Y-%m-%d} to "
+                       f"{newest:%Y-%m-%d}): the Usage and Cost Analytics API says its data was last refreshed at "
+                       f"{refreshed:%Y-%m-%dT%H:%M:%SZ} (data_refreshed_at), so those days may still change. Their "
+                       "rows are not emitted and the state stays before them; a later sync reads them once the API "
+                       "has refreshed its data.")
 
     def _say_where_reading_starts(self) -> None:
         earliest = self._earliest_bucket.eval(self.config)

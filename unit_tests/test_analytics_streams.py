@@ -46,7 +46,7 @@ def row(day: str, metrics_name: str, metrics: Mapping[str, Any], **group: Any) -
 
 
 def analytics_page(*rows: Mapping[str, Any], next_page: Optional[str] = None,
-                   refreshed: Optional[str] = "2026-03-10T08:00:00Z") -> HttpResponse:
+                   refreshed: Any = "2026-03-10T08:00:00Z") -> HttpResponse:
     body: Dict[str, Any] = {"data": list(rows), "has_more": next_page is not None, "next_page": next_page}
     if refreshed is not None:
         body["data_refreshed_at"] = refreshed
@@ -99,6 +99,28 @@ class TestAnalyticsRows(TestCase):
         [record] = self.read("usage_analytics", analytics_page(unknown))
 
         assert (record["session_id"], record["thinking_tokens"], record["region_note"]) == ("sess_1", 3, "new")
+
+    def test_a_group_member_named_like_a_field_of_the_record_is_a_group_column_and_overwrites_nothing(self) -> None:
+        """Given group members named starting_at, ending_at, row_key, output_tokens and amount_usd, or an object whose
+        <name>_<member> column is cache_read_input_tokens, Then the record's own fields keep their values (the bucket,
+        its key, the metrics, the USD), and each such member is group_<column>."""
+        clash = {"starting_at": "x1", "ending_at": "x2", "row_key": "x3", "output_tokens": "x4", "model": "m",
+                 "cache": {"read_input_tokens": "x6"}}
+        [usage] = self.read("usage_analytics", analytics_page(row("2026-03-08", "usage", USAGE, **clash)))
+        [plain] = self.read("usage_analytics", analytics_page(row("2026-03-08", "usage", USAGE, model="m")))
+        cost = {"amount": "250", "currency": "USD", "list_amount": "300", "requests": 1}
+        [money] = self.read("cost_analytics", analytics_page(row("2026-03-08", "cost", cost, amount_usd="x5",
+                                                                 requests="x7")))
+
+        assert (usage["starting_at"], usage["ending_at"], usage["output_tokens"], usage["cache_read_input_tokens"]) == (
+            "2026-03-08T00:00:00Z", "2026-03-09T00:00:00Z", 50, 20)
+        assert len(usage["row_key"]) == 32 and usage["row_key"] != plain["row_key"] and usage["model"] == "m"
+        assert usage["cache"] == {"read_input_tokens": "x6"}
+        assert {name: usage[name] for name in usage if name.startswith("group_")} == {
+            "group_starting_at": "x1", "group_ending_at": "x2", "group_row_key": "x3", "group_output_tokens": "x4",
+            "group_cache_read_input_tokens": "x6"}
+        assert (money["amount_usd"], money["requests"]) == (2.5, 1)
+        assert (money["group_amount_usd"], money["group_requests"]) == ("x5", "x7")
 
     def test_cost_money_stays_exact_decimal_text_with_exact_usd(self) -> None:
         cost = {"amount": "12345.678901234567890123", "currency": "USD", "list_amount": "13000.5", "requests": None}
@@ -195,6 +217,57 @@ class TestAnalyticsPagesAndState(TestCase):
             output = read_stream("usage_analytics", config(start_date="2026-03-08"))
 
         assert output.most_recent_state.stream_state.starting_at == "2026-03-08T00:00:00Z"
+
+    def test_days_held_back_by_a_data_refreshed_at_in_the_past_are_counted_in_one_warning(self) -> None:
+        """Given start_date 02-01 and data refreshed at 03-01T06:00Z, When reading two windows, Then the 9 days from
+        03-01 to 03-09 are held back (no row, state 02-28), and one warning says so, and why."""
+        with HttpMocker() as http_mocker:
+            http_mocker.get(analytics_request("usage_analytics", "2026-02-01T00:00:00Z", "2026-03-04T00:00:00Z"),
+                            analytics_page(row("2026-02-27", "usage", USAGE, model="a"),
+                                           row("2026-03-02", "usage", USAGE, model="a"),
+                                           refreshed="2026-03-01T06:00:00Z"))
+            http_mocker.get(analytics_request("usage_analytics", "2026-03-04T00:00:00Z", "2026-03-10T00:00:00Z"),
+                            analytics_page(row("2026-03-05", "usage", USAGE, model="a"),
+                                           refreshed="2026-03-01T06:00:00Z"))
+            output = read_stream("usage_analytics", config(start_date="2026-02-01"))
+
+        assert [record["starting_at"] for record in records_of(output)] == ["2026-02-27T00:00:00Z"]
+        assert output.most_recent_state.stream_state.starting_at == "2026-02-28T00:00:00Z"
+        said = [log.log.message for log in output.logs
+                if log.log.level.value == "WARN" and "holds back" in log.log.message]
+        assert said == ["usage_analytics holds back 9 days (2026-03-01 to 2026-03-09): the Usage and Cost Analytics "
+                        "API says its data was last refreshed at 2026-03-01T06:00:00Z (data_refreshed_at), so those "
+                        "days may still change. Their rows are not emitted and the state stays before them; a later "
+                        "sync reads them once the API has refreshed its data."], said
+
+    def test_a_data_refreshed_at_before_start_date_holds_back_every_day_and_says_so(self) -> None:
+        """The silent case: nothing emitted, and the state never leaves start_date, sync after sync."""
+        with HttpMocker() as http_mocker:
+            http_mocker.get(analytics_request("cost_analytics"), analytics_page(refreshed="2026-02-20T00:00:00Z"))
+            output = read_stream("cost_analytics", config(start_date="2026-03-08"))
+
+        said = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+        assert [w for w in said if w.startswith("cost_analytics holds back 2 days (2026-03-08 to 2026-03-09)")], said
+        assert not output.errors
+
+    def test_a_data_refreshed_at_that_is_not_a_time_with_a_zone_is_ignored_with_one_warning(self) -> None:
+        """Given a watermark without a time zone, or not a time at all, on both pages of a window, Then every day is
+        read as if none were named (rows emitted, state on the last bucket), with one warning, and no error."""
+        for watermark in ("2026-03-09T06:00:00", "not a date", 1773036000):
+            with self.subTest(watermark=watermark), HttpMocker() as http_mocker:
+                http_mocker.get(analytics_request("usage_analytics"),
+                                analytics_page(row("2026-03-08", "usage", USAGE, model="a"), next_page="p2",
+                                               refreshed=watermark))
+                http_mocker.get(analytics_request("usage_analytics", page_token="p2"),
+                                analytics_page(row("2026-03-09", "usage", USAGE, model="a"), refreshed=watermark))
+                output = read_stream("usage_analytics", config(start_date="2026-03-08"))
+
+                assert not output.errors, output.errors[0].trace.error.message
+                assert [r["starting_at"][:10] for r in records_of(output)] == ["2026-03-08", "2026-03-09"]
+                assert output.most_recent_state.stream_state.starting_at == "2026-03-09T00:00:00Z"
+                said = [log.log.message for log in output.logs
+                        if log.log.level.value == "WARN" and "data_refreshed_at" in log.log.message]
+                assert len(said) == 1 and said[0].startswith(f"Ignored the data_refreshed_at {str(watermark)!r}"), said
 
     def test_a_window_without_rows_is_checkpointed_to_its_last_settled_bucket(self) -> None:
         with HttpMocker() as http_mocker:

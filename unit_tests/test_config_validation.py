@@ -45,7 +45,8 @@ def validate_config(user_config) -> None:
         ({"lookback_window_days": True}, "not True"),
         ({"claude_code_lookback_window_days": 40}, "claude_code_lookback_window_days must be a whole number of days"),
         ({"hourly_lookback_window_hours": 169}, "hourly_lookback_window_hours must be a whole number of hours from 0 "
-                                                "to 168, not 169: the default, 24, suits most organizations"),
+                                                "to 168, not 169: leave it empty to re-read every day "
+                                                "lookback_window_days re-reads"),
         ({"hourly_lookback_window_hours": -1}, "not -1"),
         ({"hourly_lookback_window_hours": "24"}, "not '24'"),
         ({"hourly_lookback_window_hours": 1.5}, "not 1.5"),

@@ -8,8 +8,8 @@ What the manifest promises for this stream, and these tests hold it to:
   before start_date; end_date bounds it as it bounds the daily reports;
 - one record per result row of each hour, with messages_usage's fields, and a row_key unique across hours;
 - state is the start of the last hour read, with or without rows, checkpointed per window; an incremental sync starts
-  hourly_lookback_window_hours (default 24) before it; a saved cursor is moved to its hour, and one past the last
-  whole hour is read as it, with a warning.
+  hourly_lookback_window_hours before it (unset: 24 x lookback_window_days + 46, every day messages_usage re-reads);
+  a saved cursor is moved to its hour, and one past the last whole hour is read as it, with a warning.
 """
 
 from unittest import TestCase
@@ -185,15 +185,32 @@ class TestIncremental(TestCase):
         self.assertEqual([r["output_tokens"] for r in records_of(output)], [5])
 
     @HttpMocker()
-    def test_lookback_defaults_to_24_hours(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-09T11:00:00Z", "2025-03-10T12:00:00Z"), page())
+    def test_the_lookback_defaults_to_118_hours_reaching_before_the_day_messages_usage_re_reads_from(
+            self, http_mocker: HttpMocker) -> None:
+        """Given state 11:00 and no hourly lookback, Then the sync re-reads 118 hours, from 03-05T13:00: before 03-06,
+        where messages_usage (state 03-09, lookback 3 days) re-reads from."""
+        http_mocker.get(report_request(STREAM, "2025-03-05T13:00:00Z", "2025-03-10T12:00:00Z"), page())
 
         read_stream(STREAM, config(), state={"starting_at": "2025-03-10T11:00:00Z"})
 
     @HttpMocker()
+    def test_at_the_latest_hour_of_a_day_the_default_lookback_starts_where_messages_usage_re_reads_from(
+            self, http_mocker: HttpMocker) -> None:
+        """Given a sync at 23:34 after one at 23:34 the day before (hourly state 03-09T22:00, daily state 03-08) and
+        lookback_window_days 5, Then both streams re-read from 03-03T00:00: the hourly lookback (24 x 5 + 46 = 166
+        hours) reaches the first day messages_usage re-reads however late the syncs run."""
+        with freezegun.freeze_time("2025-03-10T23:34:56Z"):
+            http_mocker.get(report_request(STREAM, "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+            http_mocker.get(report_request(STREAM, "2025-03-10T00:00:00Z", "2025-03-10T23:00:00Z"), page())
+            http_mocker.get(report_request("messages_usage", "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+
+            read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-09T22:00:00Z"})
+            read_stream("messages_usage", config(lookback_window_days=5), state={"starting_at": "2025-03-08T00:00:00Z"})
+
+    @HttpMocker()
     def test_a_day_old_state_reads_only_the_lookback_and_the_new_hours(self, http_mocker: HttpMocker) -> None:
-        """Given a state 26 hours old, Then one request reads the 24 lookback hours and the 26 new ones."""
-        http_mocker.get(report_request(STREAM, "2025-03-08T10:00:00Z", "2025-03-10T12:00:00Z"), page())
+        """Given a state 26 hours old, Then one request reads the 118 lookback hours and the 26 new ones."""
+        http_mocker.get(report_request(STREAM, "2025-03-04T12:00:00Z", "2025-03-10T12:00:00Z"), page())
 
         output = read_stream(STREAM, config(), state={"starting_at": "2025-03-09T10:00:00Z"})
 

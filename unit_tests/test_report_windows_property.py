@@ -197,7 +197,7 @@ def test_every_hourly_request_is_whole_utc_hours_never_the_unfinished_one_and_th
     configured = catalog(stream, SyncMode.incremental)
     saved = StateBuilder().with_stream_state(stream, {"starting_at": state}).build() if state else None
     expected = expected_hourly_windows(now, start_date, hourly_start_date, end_date, state,
-                                       24 if lookback is None else lookback)
+                                       118 if lookback is None else lookback)  # 24 x 3 lookback days + 46
     with freezegun.freeze_time(now), requests_mock.Mocker() as api:
         api.get(requests_mock.ANY, json=EMPTY_PAGE)
         try:

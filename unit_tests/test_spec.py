@@ -46,9 +46,10 @@ def test_defaults_and_bounds() -> None:
             properties["lookback_window_days"]["maximum"]) == (3, 0, 31)
     assert (properties["claude_code_lookback_window_days"]["default"],
             properties["claude_code_lookback_window_days"]["maximum"]) == (4, 31)
-    assert (properties["hourly_lookback_window_hours"]["default"], properties["hourly_lookback_window_hours"]["minimum"],
-            properties["hourly_lookback_window_hours"]["maximum"], properties["hourly_lookback_window_hours"]["type"]) == (
-        24, 0, 168, "integer")
+    # No default: the platform would fill it in, and unset the lookback follows lookback_window_days.
+    assert "default" not in properties["hourly_lookback_window_hours"]
+    hourly = properties["hourly_lookback_window_hours"]
+    assert (hourly["minimum"], hourly["maximum"], hourly["type"]) == (0, 168, "integer")
     assert (properties["analytics_lookback_window_days"]["default"],
             properties["analytics_lookback_window_days"]["maximum"]) == (30, 31)
     assert properties["api_url"]["default"] == "https://api.anthropic.com"
