@@ -222,6 +222,12 @@ class AdminApiErrorHandler(ErrorHandler):
         now = time.time()
         first_answer_at, retries = self._retries.setdefault(request, [now, 0])
         reset_at = rate_limit_reset(response_or_exception)
+        retry_after = retry_after_seconds(response_or_exception)
+        if reset_at is None and retry_after is not None and retry_after >= MAX_SINGLE_WAIT_SECONDS:
+            # The manifest's WaitTimeFromHeader would refuse the wait too, but in the CDK's words, not what to do.
+            self._retries.pop(request, None)
+            return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
+                                   too_long_a_wait(response_or_exception, retry_after))
         if reset_at is not None:
             allowed = reset_at - first_answer_at <= RATE_LIMIT_BUDGET_SECONDS
         else:
@@ -244,7 +250,14 @@ def with_next_sync(resolution: ErrorResolution) -> ErrorResolution:
     if resolution.response_action != ResponseAction.FAIL or resolution.failure_type == FailureType.config_error:
         return resolution
     return ErrorResolution(resolution.response_action, resolution.failure_type,
-                           f"{resolution.error_message or 'The Anthropic Admin API request failed.'} {NEXT_SYNC}")
+                           f"{full_stop(resolution.error_message or 'The Anthropic Admin API request failed.')} "
+                           f"{NEXT_SYNC}")
+
+
+def full_stop(text: str) -> str:
+    """The text as a sentence: the API's own messages (quoted into ours) often end without a full stop."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
@@ -278,6 +291,13 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution, incom
                 f"({incomplete}) through {MAX_RETRIES} retries: check that api_url is https://api.anthropic.com, or "
                 "a proxy that passes responses through whole and unchanged.")
     return resolution.error_message or "The Anthropic Admin API kept failing through every retry."
+
+
+def too_long_a_wait(response: requests.Response, retry_after: float) -> str:
+    return (f"The Anthropic Admin API asked to wait {how_long(retry_after)} before the next request (HTTP "
+            f"{response.status_code}, retry-after: {response.headers.get('retry-after')}), longer than the "
+            f"{MAX_SINGLE_WAIT_SECONDS // 60} minutes the connector waits for one: run the sync again after "
+            f"{utc_time(time.time() + retry_after)}.")
 
 
 def api_error_message(response: requests.Response) -> Optional[str]:
@@ -516,13 +536,28 @@ def forget_organization_paces() -> None:
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
-    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else."""
+    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
+
+    A reset already past (a stale header, or a clock ahead of the API's) tells nothing of when to retry: such a 429
+    is retried as one without a reset, MAX_RETRIES times with backoff, instead of at once until the CDK gives up.
+    """
     if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
         return None
     value = response_or_exception.headers.get(RESET_HEADER)
     try:
-        return isoparse(value).timestamp() if value else None
+        reset_at = isoparse(value).timestamp() if value else None
     except (ValueError, OverflowError):
+        return None
+    return reset_at if reset_at is not None and reset_at > time.time() else None
+
+
+def retry_after_seconds(response_or_exception: Any) -> Optional[float]:
+    """A response's retry-after in seconds, when it is a number (as the manifest's WaitTimeFromHeader reads it)."""
+    if not isinstance(response_or_exception, requests.Response):
+        return None
+    try:
+        return float(response_or_exception.headers.get("retry-after", ""))
+    except ValueError:
         return None
 
 
@@ -535,6 +570,15 @@ def header_int(response: requests.Response, name: str) -> Optional[int]:
 
 def utc_time(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def how_long(seconds: float) -> str:
+    """A duration as a person says it: 1 day, 2.5 hours, 15 minutes."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size, 1)
+            return f"{count:g} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:g} seconds"
 
 
 @dataclass
@@ -574,7 +618,10 @@ def describe_failure(response_or_exception: Any) -> str:
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.status_code == 429:
             retry_after = response_or_exception.headers.get("retry-after")
-            return f"HTTP 429 (retry-after: {retry_after})" if retry_after else "HTTP 429 without a reset time"
+            if retry_after:
+                return f"HTTP 429 (retry-after: {retry_after})"
+            reset = response_or_exception.headers.get(RESET_HEADER)
+            return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else "HTTP 429 without a reset time"
         if response_or_exception.ok:
             return f"HTTP {response_or_exception.status_code} with a body that is not a whole page"
         return f"HTTP {response_or_exception.status_code}"
