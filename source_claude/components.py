@@ -196,7 +196,10 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
+        resolution = with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
+        if response is not None and response.status_code == 401 and resolution.response_action == ResponseAction.FAIL:
+            organization_pace(self.config).stop(resolution.error_message or "Anthropic rejected the key (HTTP 401).")
+        return resolution
 
     def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
         access = key_access(self.config)
@@ -204,6 +207,7 @@ class AdminApiErrorHandler(ErrorHandler):
             return resolution  # the key is not the reason: the manifest's filter decides
         refusal = access.refusal()
         if refusal:
+            organization_pace(self.config).stop(refusal)
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, refusal)
         return ErrorResolution(ResponseAction.IGNORE, None,
                                f"Skipping {self._stream}: this key reads only the Usage and Cost Analytics API (an "
@@ -451,7 +455,8 @@ LOGGED_PACE_SECONDS = 1.0
 
 class OrganizationPace:
     """When this organization's next request may be sent: the user's own cap (max_requests_per_minute) and what the
-    API's 429s said about the shared limit, for every stream of the sync.
+    API's 429s said about the shared limit, for every stream of the sync; or never again, once the API has rejected
+    the key (see stop).
 
     A 429 that names the limit (N requests) and its reset also tells how long the limit's window is: from the first
     of the N requests it counted to the reset. From then on no request goes before the reset, and no more than N go
@@ -468,6 +473,15 @@ class OrganizationPace:
         # Recent requests, newest last: [when sent, whether a 429 refused it]. A refused request is not one of the
         # limit's: it neither measures the window nor takes a place in it.
         self.sent: Deque[List[Any]] = deque(maxlen=MAX_TRACKED_REQUESTS)
+        self.stopped_by: Optional[str] = None
+
+    def stop(self, sentence: str) -> bool:
+        """No request may follow, from any stream or window: the API rejected the key (sentence says so, and what to
+        do). The CDK fails each window on its own and reads on, so without this a wrong key draws a 401 per window.
+        True if this call stopped the sync."""
+        with self._lock:
+            first, self.stopped_by = not self.stopped_by, self.stopped_by or sentence
+            return first
 
     def configure(self, requests_per_minute: Any) -> None:
         valid = isinstance(requests_per_minute, int) and requests_per_minute > 0
@@ -489,8 +503,11 @@ class OrganizationPace:
                 self.window = max(self.window, reset_at - counted[0] + PACE_MARGIN_SECONDS)
 
     def wait_for_turn(self) -> None:
-        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks)."""
+        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks); raises the
+        stop's error instead once the sync is stopped."""
         with self._lock:
+            if self.stopped_by:
+                raise stopped_sync(self.stopped_by)
             now = time.time()
             turn = self.not_before
             # min(): a clock set back must not make a turn wait for the old time to come round again.
@@ -515,6 +532,13 @@ class OrganizationPace:
 
 _ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
 _ORGANIZATION_PACES_LOCK = threading.Lock()
+
+
+def stopped_sync(sentence: str, first: bool = False) -> AirbyteTracedException:
+    """The error of a stream stopped with the sync: each stream says the sentence, and the CDK's closing summary,
+    which lists them by their internal message, names the cause once."""
+    internal = sentence if first else "Not read: the sync stopped at an earlier refusal of the key."
+    return AirbyteTracedException(internal_message=internal, message=sentence, failure_type=FailureType.config_error)
 
 
 def organization_key(config: Mapping[str, Any]) -> str:
@@ -621,7 +645,8 @@ def describe_failure(response_or_exception: Any) -> str:
             if retry_after:
                 return f"HTTP 429 (retry-after: {retry_after})"
             reset = response_or_exception.headers.get(RESET_HEADER)
-            return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else "HTTP 429 without a reset time"
+            return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else \
+                "HTTP 429 without a reset time"
         if response_or_exception.ok:
             return f"HTTP {response_or_exception.status_code} with a body that is not a whole page"
         return f"HTTP {response_or_exception.status_code}"
@@ -1292,12 +1317,22 @@ class CheckpointEachWindow(Retriever):
         cursor_field = getattr(self.cursor, "cursor_field", None)
         self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
         self._skipped: Optional[bool] = None
+        self._failed = False
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if self.is_skipped():
-            return  # no request, and no window claimed as read: the state stays
-        yield from self.retriever.read_records(records_schema, stream_slice)
+        if self._failed and organization_pace(self.config).stopped_by:
+            # The stream already failed, and the sync is stopped: its other windows send nothing and say nothing
+            # (one error per stream, not per window), and claim nothing, as a window closed without a record or a
+            # checkpoint leaves the state where it was.
+            return
+        try:
+            if self.is_skipped():
+                return  # no request, and no window claimed as read: the state stays
+            yield from self.retriever.read_records(records_schema, stream_slice)
+        except Exception:
+            self._failed = True
+            raise
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
@@ -1512,12 +1547,12 @@ class AnalyticsWindows(CheckpointEachWindow):
         self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
         self._start_said = False
 
-    def read_records(self, records_schema: Mapping[str, Any],
-                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if not self._start_said and not self.is_skipped():
+    def is_skipped(self) -> bool:
+        skipped = super().is_skipped()
+        if not skipped and not self._start_said:
             self._start_said = True
             self._say_where_reading_starts()
-        yield from super().read_records(records_schema, stream_slice)
+        return skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
         last_bucket = super().last_bucket_to_checkpoint(stream_slice)
@@ -1618,7 +1653,7 @@ class KeyAccess:
             return None, f"{name}: no answer ({type(error).__name__})"
         said = f"{name} answered HTTP {response.status_code}"
         message = api_error_message(response)
-        said = f"{said}: {message}" if message else said
+        said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
         if response.ok:
             return True, said
         if response.status_code in (401, 403):
@@ -1650,7 +1685,7 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
         return False
     refusal = access.refusal()
     if refusal:
-        raise AirbyteTracedException(message=refusal, failure_type=FailureType.config_error)
+        raise stopped_sync(refusal, first=organization_pace(config).stop(refusal))
     if api == ADMIN_API:
         logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
                        "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
