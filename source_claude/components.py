@@ -1296,7 +1296,9 @@ class CheckpointEachWindow(Retriever):
     midway is not checkpointed.
 
     Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
-    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read.
+    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read;
+    and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its other
+    windows, so that it fails once, not once per window.
     """
 
     retriever: Retriever
