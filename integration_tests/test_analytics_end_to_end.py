@@ -10,6 +10,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
+
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
 from integration_tests.conftest import ORGANIZATION
 from integration_tests.fake_admin_api import (
@@ -20,6 +22,7 @@ from integration_tests.fake_admin_api import (
     FakeAdminApi,
     FaultPlan,
     Organization,
+    analytics_unknowns,
     parse_fault,
 )
 from integration_tests.ground_truth import (
@@ -158,11 +161,14 @@ def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(sta
 ADMIN_ONLY = ("messages_usage", "cost_report", "claude_code_usage", "users")
 
 
+@pytest.mark.parametrize("refused_with", [403, 401])
 def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_one_warning_each(
-        api, config, organization, start_date) -> None:
+        refused_with, api, config, organization, start_date, monkeypatch) -> None:
     """Given a Claude Enterprise organization's key (sk-ant-api01-..., read:analytics) in admin_api_key, when every
     kind of stream is selected, then the analytics streams hold every token, and each other stream is skipped with
-    exactly one warning, without a request to it."""
+    exactly one warning, without a request to it. Whichever status the Admin API refuses the key with: a 401 there
+    says what the key reads, and must not stop the sync as a rejected key's does."""
+    monkeypatch.setattr(analytics_unknowns, "WRONG_KEY_KIND_STATUS", refused_with)
     enterprise = {**config, "admin_api_key": DEFAULT_ANALYTICS_KEY}
 
     def sync():
@@ -189,11 +195,21 @@ def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_
 
 
 def test_a_key_that_reads_nothing_ends_the_sync_in_one_sentence(api, config) -> None:
+    """Given a key both APIs refuse, Then the sync sends one probe to each and nothing more; each stream fails once
+    (not once per window) with the sentence saying which key to set, and the CDK's closing summary names that
+    sentence once, the other streams as stopped by it."""
     run = read({**config, "admin_api_key": "sk-ant-api01-no-analytics-scope"}, "messages_usage", *ANALYTICS)
 
     assert run.exit_code == 1
-    messages = {error["message"] for error in run.errors()}
-    assert any(m.startswith("This key can read none of the streams") for m in messages), messages
+    assert len(api.api_requests()) == 2
+    *stream_errors, summary = run.errors()
+    assert sorted(error["stream_descriptor"]["name"] for error in stream_errors) == \
+        sorted(["messages_usage", *ANALYTICS])
+    [sentence] = {error["message"] for error in stream_errors}
+    assert sentence.startswith("This key can read none of the streams: Anthropic refused it on both the Admin API "
+                               "and the Usage and Cost Analytics API"), sentence
+    assert ".;" not in sentence
+    assert summary["message"].count(sentence) == 1 and "AirbyteTracedException(None)" not in summary["message"]
     assert "Traceback" not in run.stderr and "sk-ant-api01-no-analytics-scope" not in run.stdout
     assert run.records() == []
 

@@ -46,12 +46,15 @@ def by_stream(run: ConnectorRun) -> Dict[Optional[str], List[Dict[str, Any]]]:
     return dict(streams)
 
 
-def both_reads(api, config, catalog, state=None, faults=()) -> Dict[str, ConnectorRun]:
+def both_reads(api, config, catalog, state=None, faults=(), requests_sent=None) -> Dict[str, ConnectorRun]:
+    """One read in each runtime; requests_sent, if given, gets how many requests each run sent the stand-in."""
     runs = {}
     for runtime in ("package", "manifest-only"):
         api.clear_log()  # the faults count requests from 1 in each run
         api.faults = FaultPlan([parse_fault(fault) for fault in faults])
         runs[runtime] = run_connector("read", config, catalog, state=state, runtime=runtime)
+        if requests_sent is not None:
+            requests_sent[runtime] = len(api.api_requests())
     return runs
 
 
@@ -81,13 +84,16 @@ def test_a_first_sync_and_one_from_its_state_give_what_the_cdk_s_own_read_gives(
 
 def test_a_key_revoked_midway_fails_every_stream_as_the_cdk_s_own_read_does(api, config) -> None:
     """From the 3rd request on, every answer is a 401: messages_usage fails in its third window (a partition), and
-    workspace_members before its first (reading its parent, the workspaces, to make its partitions)."""
-    runs = both_reads(api, config, configured_catalog(*EVERY_STREAM), faults=["401@3-"])
+    the sync stops there, in both reads: no request follows the first 401, and every other stream fails once, before
+    its first request (workspace_members before reading its parent, the workspaces, to make its partitions)."""
+    requests_sent: Dict[str, int] = {}
+    runs = both_reads(api, config, configured_catalog(*EVERY_STREAM), faults=["401@3-"], requests_sent=requests_sent)
 
     package, cdk = runs["package"], runs["manifest-only"]
     assert package.exit_code == cdk.exit_code == 1
+    assert requests_sent == {"package": 3, "manifest-only": 3}
     streams = by_stream(package)
-    assert {stream for stream in EVERY_STREAM if any(message["type"] == "TRACE" and "error" in message["trace"]
-                                                     for message in streams[stream])} == set(EVERY_STREAM)
+    assert {stream: len([message for message in streams[stream] if message["type"] == "TRACE"
+                         and "error" in message["trace"]]) for stream in EVERY_STREAM} == dict.fromkeys(EVERY_STREAM, 1)
     assert len(package.records("messages_usage")) > 0
     assert streams == by_stream(cdk)

@@ -30,6 +30,8 @@ class Scenario:
     cause: Optional[str] = None
     failure_type: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
+    # How many requests the stand-in gets, when the fault must stop the sync at once.
+    requests: Optional[int] = None
 
 
 SCENARIOS = {
@@ -40,7 +42,9 @@ SCENARIOS = {
     "a connection dropped mid-body": Scenario(["drop@4"]),
     "truncated JSON in a 200": Scenario(["truncate@13"]),
     "a 400 in the middle of a window": Scenario(["400@7"], "HTTP 400", "system_error"),
-    "the key revoked halfway through": Scenario(["401@9-"], "rejected the Admin API key (HTTP 401", "config_error"),
+    # The first 401 stops both streams: cost_report, not yet started, sends nothing.
+    "the key revoked halfway through": Scenario(["401@9-"], "rejected the Admin API key (HTTP 401", "config_error",
+                                                requests=9),
     "a page token the server rejects": Scenario(["bad-page-token@12"], "Invalid page token", "system_error"),
     # A reset past the 15 minutes the connector waits for one request: it stops at once, with its sentence.
     "rate limited beyond the wait budget": Scenario(["429:reset=1000@15-"], "kept rate limiting", "transient_error"),
@@ -119,6 +123,7 @@ def test_fault_scenario(name, paging_api, matrix_config, organization) -> None:
     assert all(isinstance(record["amount"], str) for record in first.records("cost_report"))
     injected = [r.fault for r in paging_api.api_requests() if r.fault]
     assert injected, "the fault was never injected"
+    assert scenario.requests is None or len(paging_api.api_requests()) == scenario.requests
     if scenario.cause is None:
         assert first.exit_code == 0, first.errors()
         assert_exact(by_stream(first), organization)

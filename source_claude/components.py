@@ -198,7 +198,10 @@ class AdminApiErrorHandler(ErrorHandler):
             url = request.url if request is not None and request.url else "the Anthropic API"
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          connection_problem(url, response_or_exception))
-        return with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
+        resolution = with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
+        if response is not None and response.status_code == 401 and resolution.response_action == ResponseAction.FAIL:
+            organization_pace(self.config).stop(resolution.error_message or "Anthropic rejected the key (HTTP 401).")
+        return resolution
 
     def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
         access = key_access(self.config)
@@ -206,6 +209,7 @@ class AdminApiErrorHandler(ErrorHandler):
             return resolution  # the key is not the reason: the manifest's filter decides
         refusal = access.refusal()
         if refusal:
+            organization_pace(self.config).stop(refusal)
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, refusal)
         return ErrorResolution(ResponseAction.IGNORE, None,
                                f"Skipping {self._stream}: this key reads only the Usage and Cost Analytics API (an "
@@ -224,6 +228,12 @@ class AdminApiErrorHandler(ErrorHandler):
         now = time.time()
         first_answer_at, retries = self._retries.setdefault(request, [now, 0])
         reset_at = rate_limit_reset(response_or_exception)
+        retry_after = retry_after_seconds(response_or_exception)
+        if reset_at is None and retry_after is not None and retry_after >= MAX_SINGLE_WAIT_SECONDS:
+            # The manifest's WaitTimeFromHeader would refuse the wait too, but in the CDK's words, not what to do.
+            self._retries.pop(request, None)
+            return ErrorResolution(ResponseAction.FAIL, resolution.failure_type or FailureType.transient_error,
+                                   too_long_a_wait(response_or_exception, retry_after))
         if reset_at is not None:
             allowed = reset_at - first_answer_at <= RATE_LIMIT_BUDGET_SECONDS
         else:
@@ -246,7 +256,14 @@ def with_next_sync(resolution: ErrorResolution) -> ErrorResolution:
     if resolution.response_action != ResponseAction.FAIL or resolution.failure_type == FailureType.config_error:
         return resolution
     return ErrorResolution(resolution.response_action, resolution.failure_type,
-                           f"{resolution.error_message or 'The Anthropic Admin API request failed.'} {NEXT_SYNC}")
+                           f"{full_stop(resolution.error_message or 'The Anthropic Admin API request failed.')} "
+                           f"{NEXT_SYNC}")
+
+
+def full_stop(text: str) -> str:
+    """The text as a sentence: the API's own messages (quoted into ours) often end without a full stop."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
@@ -280,6 +297,13 @@ def final_message(response_or_exception: Any, resolution: ErrorResolution, incom
                 f"({incomplete}) through {MAX_RETRIES} retries: check that api_url is https://api.anthropic.com, or "
                 "a proxy that passes responses through whole and unchanged.")
     return resolution.error_message or "The Anthropic Admin API kept failing through every retry."
+
+
+def too_long_a_wait(response: requests.Response, retry_after: float) -> str:
+    return (f"The Anthropic Admin API asked to wait {how_long(retry_after)} before the next request (HTTP "
+            f"{response.status_code}, retry-after: {response.headers.get('retry-after')}), longer than the "
+            f"{MAX_SINGLE_WAIT_SECONDS // 60} minutes the connector waits for one: run the sync again after "
+            f"{utc_time(time.time() + retry_after)}.")
 
 
 def api_error_message(response: requests.Response) -> Optional[str]:
@@ -433,7 +457,8 @@ LOGGED_PACE_SECONDS = 1.0
 
 class OrganizationPace:
     """When this organization's next request may be sent: the user's own cap (max_requests_per_minute) and what the
-    API's 429s said about the shared limit, for every stream of the sync.
+    API's 429s said about the shared limit, for every stream of the sync; or never again, once the API has rejected
+    the key (see stop).
 
     A 429 that names the limit (N requests) and its reset also tells how long the limit's window is: from the first
     of the N requests it counted to the reset. From then on no request goes before the reset, and no more than N go
@@ -450,6 +475,15 @@ class OrganizationPace:
         # Recent requests, newest last: [when sent, whether a 429 refused it]. A refused request is not one of the
         # limit's: it neither measures the window nor takes a place in it.
         self.sent: Deque[List[Any]] = deque(maxlen=MAX_TRACKED_REQUESTS)
+        self.stopped_by: Optional[str] = None
+
+    def stop(self, sentence: str) -> bool:
+        """No request may follow, from any stream or window: the API rejected the key (sentence says so, and what to
+        do). The CDK fails each window on its own and reads on, so without this a wrong key draws a 401 per window.
+        True if this call stopped the sync."""
+        with self._lock:
+            first, self.stopped_by = not self.stopped_by, self.stopped_by or sentence
+            return first
 
     def configure(self, requests_per_minute: Any) -> None:
         valid = isinstance(requests_per_minute, int) and requests_per_minute > 0
@@ -471,8 +505,11 @@ class OrganizationPace:
                 self.window = max(self.window, reset_at - counted[0] + PACE_MARGIN_SECONDS)
 
     def wait_for_turn(self) -> None:
-        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks)."""
+        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks); raises the
+        stop's error instead once the sync is stopped."""
         with self._lock:
+            if self.stopped_by:
+                raise stopped_sync(self.stopped_by)
             now = time.time()
             turn = self.not_before
             # min(): a clock set back must not make a turn wait for the old time to come round again.
@@ -499,6 +536,13 @@ _ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
 _ORGANIZATION_PACES_LOCK = threading.Lock()
 
 
+def stopped_sync(sentence: str, first: bool = False) -> AirbyteTracedException:
+    """The error of a stream stopped with the sync: each stream says the sentence, and the CDK's closing summary,
+    which lists them by their internal message, names the cause once."""
+    internal = sentence if first else "Not read: the sync stopped at an earlier refusal of the key."
+    return AirbyteTracedException(internal_message=internal, message=sentence, failure_type=FailureType.config_error)
+
+
 def organization_key(config: Mapping[str, Any]) -> str:
     """What tells one organization's reads in this process from another's: a digest of the API URL and key."""
     api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
@@ -518,13 +562,28 @@ def forget_organization_paces() -> None:
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
-    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else."""
+    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
+
+    A reset already past (a stale header, or a clock ahead of the API's) tells nothing of when to retry: such a 429
+    is retried as one without a reset, MAX_RETRIES times with backoff, instead of at once until the CDK gives up.
+    """
     if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
         return None
     value = response_or_exception.headers.get(RESET_HEADER)
     try:
-        return isoparse(value).timestamp() if value else None
+        reset_at = isoparse(value).timestamp() if value else None
     except (ValueError, OverflowError):
+        return None
+    return reset_at if reset_at is not None and reset_at > time.time() else None
+
+
+def retry_after_seconds(response_or_exception: Any) -> Optional[float]:
+    """A response's retry-after in seconds, when it is a number (as the manifest's WaitTimeFromHeader reads it)."""
+    if not isinstance(response_or_exception, requests.Response):
+        return None
+    try:
+        return float(response_or_exception.headers.get("retry-after", ""))
+    except ValueError:
         return None
 
 
@@ -537,6 +596,15 @@ def header_int(response: requests.Response, name: str) -> Optional[int]:
 
 def utc_time(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def how_long(seconds: float) -> str:
+    """A duration as a person says it: 1 day, 2.5 hours, 15 minutes."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size, 1)
+            return f"{count:g} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:g} seconds"
 
 
 @dataclass
@@ -576,7 +644,11 @@ def describe_failure(response_or_exception: Any) -> str:
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.status_code == 429:
             retry_after = response_or_exception.headers.get("retry-after")
-            return f"HTTP 429 (retry-after: {retry_after})" if retry_after else "HTTP 429 without a reset time"
+            if retry_after:
+                return f"HTTP 429 (retry-after: {retry_after})"
+            reset = response_or_exception.headers.get(RESET_HEADER)
+            return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else \
+                "HTTP 429 without a reset time"
         if response_or_exception.ok:
             return f"HTTP {response_or_exception.status_code} with a body that is not a whole page"
         return f"HTTP {response_or_exception.status_code}"
@@ -1231,7 +1303,9 @@ class CheckpointEachWindow(Retriever):
     midway is not checkpointed.
 
     Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
-    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read.
+    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read;
+    and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its other
+    windows, so that it fails once, not once per window.
     """
 
     retriever: Retriever
@@ -1252,12 +1326,22 @@ class CheckpointEachWindow(Retriever):
         cursor_field = getattr(self.cursor, "cursor_field", None)
         self._cursor_field = getattr(cursor_field, "cursor_field_key", None)
         self._skipped: Optional[bool] = None
+        self._failed = False
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if self.is_skipped():
-            return  # no request, and no window claimed as read: the state stays
-        yield from self.retriever.read_records(records_schema, stream_slice)
+        if self._failed and organization_pace(self.config).stopped_by:
+            # The stream already failed, and the sync is stopped: its other windows send nothing and say nothing
+            # (one error per stream, not per window), and claim nothing, as a window closed without a record or a
+            # checkpoint leaves the state where it was.
+            return
+        try:
+            if self.is_skipped():
+                return  # no request, and no window claimed as read: the state stays
+            yield from self.retriever.read_records(records_schema, stream_slice)
+        except Exception:
+            self._failed = True
+            raise
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
@@ -1498,12 +1582,12 @@ class AnalyticsWindows(CheckpointEachWindow):
         self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters)
         self._start_said = self._held_back_said = False
 
-    def read_records(self, records_schema: Mapping[str, Any],
-                     stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if not self._start_said and not self.is_skipped():
+    def is_skipped(self) -> bool:
+        skipped = super().is_skipped()
+        if not skipped and not self._start_said:
             self._start_said = True
             self._say_where_reading_starts()
-        yield from super().read_records(records_schema, stream_slice)
+        return skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
         last_bucket = super().last_bucket_to_checkpoint(stream_slice)
@@ -1624,7 +1708,7 @@ class KeyAccess:
             return None, f"{name}: no answer ({type(error).__name__})"
         said = f"{name} answered HTTP {response.status_code}"
         message = api_error_message(response)
-        said = f"{said}: {message}" if message else said
+        said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
         if response.ok:
             return True, said
         if response.status_code in (401, 403):
@@ -1656,7 +1740,7 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
         return False
     refusal = access.refusal()
     if refusal:
-        raise AirbyteTracedException(message=refusal, failure_type=FailureType.config_error)
+        raise stopped_sync(refusal, first=organization_pace(config).stop(refusal))
     if api == ADMIN_API:
         logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
                        "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "

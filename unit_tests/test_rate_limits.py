@@ -172,3 +172,42 @@ def test_a_400_that_says_not_to_retry_fails_at_once_with_its_message() -> None:
 
     assert sleeps == []
     assert "Invalid date range: ending date must be after starting date" in output.errors[0].trace.error.message
+
+
+@pytest.mark.parametrize("reset_in_seconds", [-5, -3600])
+def test_a_429_whose_reset_has_passed_counts_as_a_429_without_one(reset_in_seconds: int) -> None:
+    """Given 429s on every answer whose reset time is already past (a proxy's stale header, or a clock that runs
+    ahead of the API's), Then they are retried five times with backoff, as a 429 that names no reset is, and the sync
+    ends in the connector's sentence: not once a second until the CDK's time limit."""
+    output, sleeps = read_with([rate_limited(reset_in_seconds=reset_in_seconds)] * 30, expecting_exception=True)
+
+    assert sleeps == [3.0, 5.0, 9.0, 17.0, 33.0]
+    error = output.errors[0].trace.error
+    assert error.failure_type == FailureType.transient_error
+    assert error.message.startswith("The Anthropic Admin API kept rate limiting this organization (HTTP 429) through "
+                                    "5 retries."), error.message
+
+
+def test_a_429_asking_to_wait_longer_than_the_connector_waits_ends_in_its_sentence() -> None:
+    """Given a 429 with retry-after: 86400 and no reset time, Then the sync ends at once, in the connector's sentence
+    saying the API asked to wait a day and when to run the sync again, not in the CDK's."""
+    day_long = api_error(429, "rate_limit_error", "slow down", {"retry-after": "86400"})
+    output, sleeps = read_with([day_long], expecting_exception=True)
+
+    assert sleeps == []
+    error = output.errors[0].trace.error
+    assert error.failure_type == FailureType.transient_error
+    assert error.message.startswith("The Anthropic Admin API asked to wait 1 day before the next request (HTTP 429, "
+                                    "retry-after: 86400), longer than the 10 minutes the connector waits for one: run "
+                                    "the sync again after 2025-03-11T12:00:00Z."), error.message
+    assert "the next sync resumes" in error.message
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_x_should_retry_false_ends_the_api_message_with_a_full_stop(status: int) -> None:
+    """The API's message has no full stop of its own: the sentence that follows it starts after one."""
+    refused = api_error(status, "api_error", "Overloaded", {"x-should-retry": "false"})
+    output, _ = read_with([refused], expecting_exception=True)
+
+    message = output.errors[0].trace.error.message
+    assert f"(x-should-retry: false): Overloaded. Every record up to" in message, message
