@@ -1621,6 +1621,9 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
 
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
+# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
+EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
 
 
@@ -1722,6 +1725,12 @@ class ApiUrlRule(ValidationStrategy):
     def validate(self, api_url: Any) -> None:
         if api_url is None or api_url == "":
             return
+        if isinstance(api_url, str) and "@" in api_url:
+            # Not echoed: what comes before the @ is a user name and password (or the key) pasted into the URL.
+            raise config_error("api_url has a user name or password in it (the part before an @), which the "
+                               "connector never sends: remove it, and give the proxy's https:// address alone.")
+        if isinstance(api_url, str) and api_url != api_url.strip():
+            raise config_error(f"api_url {api_url!r} has spaces or line breaks around it: remove them.")
         parts = urlsplit(api_url) if isinstance(api_url, str) else None
         if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
             raise config_error(f"api_url {api_url!r} is not a URL: leave it empty to use {DEFAULT_API_URL}, "
@@ -1790,10 +1799,19 @@ def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
                            "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
     try:
         parsed = isoparse(value)
-    except ValueError:
+        parsed = (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise config_error(f"{key} {value!r} is not a real calendar date: check the month and day, "
                            "for example 2025-01-31.") from None
-    return (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+    if parsed < EARLIEST_CONFIG_DATE:
+        # The manifest writes a date with strftime, which gives year 1 as "1", a date its own parser refuses.
+        raise config_error(f"{key} {value} is before {EARLIEST_CONFIG_DATE:%Y-%m-%d}, long before the Anthropic API "
+                           "existed: set it to the first UTC day your organization used the API, for example "
+                           "2025-01-01.")
+    if parsed > LATEST_CONFIG_DATE:
+        raise config_error(f"{key} {value} is after {LATEST_CONFIG_DATE:%Y-%m-%d}, later than any data can be: "
+                           "set it to a past UTC date (an empty end_date reads up to now).")
+    return parsed
 
 
 def first_whole_utc_day(moment: datetime) -> datetime:
