@@ -70,11 +70,45 @@ def parsed_body(response: requests.Response, exact_decimals: bool = False) -> An
     body = vars(response).get(_PARSED_BODY, None)
     if body is None:
         try:
-            body = json.loads(response.content, parse_float=Decimal) if exact_decimals else orjson.loads(response.content)
+            body = loads_exact(response.content) if exact_decimals else loads_fast(response.content)
         except ValueError:  # orjson.JSONDecodeError and json.JSONDecodeError are both ValueErrors
             body = _NOT_JSON
         setattr(response, _PARSED_BODY, body)
     return body
+
+
+# A \uD800-\uDFFF escape: half of a UTF-16 pair, which JSON allows alone (a name cut inside an emoji) and orjson,
+# which parses pages and writes records, refuses.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def loads_fast(content: bytes) -> Any:
+    """JSON text parsed by orjson; by the standard library only when orjson refuses a half emoji."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        if not _SURROGATE_ESCAPE.search(content):
+            raise
+    return without_lone_surrogates(json.loads(content))
+
+
+def loads_exact(content: bytes) -> Any:
+    """JSON text parsed with exact decimals (numbers with a fraction as Decimal)."""
+    body = json.loads(content, parse_float=Decimal)
+    return without_lone_surrogates(body) if _SURROGATE_ESCAPE.search(content) else body
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """A parsed value whose texts have each half of a UTF-16 pair that stands alone replaced by U+FFFD, as a UTF-8
+    decoder replaces what it cannot read: no runtime's serializer writes a lone surrogate (the pairs were joined)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_lone_surrogates(key): without_lone_surrogates(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(member) for member in value]
+    return value
 
 
 def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
@@ -686,7 +720,7 @@ class ReportRowExtractor(RecordExtractor):
             page = whole_page(response)
             exact = self._numeric_amount is not None and self._numeric_amount.search(response.content) is not None
             if exact:
-                page = json.loads(response.content, parse_float=Decimal)
+                page = loads_exact(response.content)
             window = requested_window(response)
             for bucket in page["data"]:
                 starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
@@ -1360,7 +1394,7 @@ class AnalyticsRowExtractor(RecordExtractor):
             page = whole_page(response)
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
-                page = json.loads(response.content, parse_float=Decimal)
+                page = loads_exact(response.content)
             window = requested_window(response)
             window_start = window[0] if window else None
             if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
