@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
+import urllib3
 from dateutil.parser import isoparse
 from isodate import parse_duration
 from requests_cache import SQLiteCache
@@ -214,6 +215,11 @@ class AdminApiErrorHandler(ErrorHandler):
         elif body is not None and names_its_own_token(response, body):
             # Before the extractor sees it: its records are most likely the previous page's again.
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
+        elif isinstance(response_or_exception, ResponseOverLimit):
+            retry = response_or_exception.retry
+            resolution = ErrorResolution(ResponseAction.RETRY if retry else ResponseAction.FAIL,
+                                         FailureType.transient_error if retry else FailureType.system_error,
+                                         str(response_or_exception))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None and self.reads_api and response.status_code in (401, 403):
@@ -622,7 +628,8 @@ class PacedAuthenticator(DeclarativeAuthenticator):
 
     It exists because the authenticator is the one component the CDK runs right before every attempt of every
     request, retries included, and the pace has nowhere declarative to live: the CDK's HTTPAPIBudget cannot read
-    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset.
+    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset. For the same reason it
+    bounds each response's size and time (see bound_the_response).
     """
 
     config: Config
@@ -635,6 +642,7 @@ class PacedAuthenticator(DeclarativeAuthenticator):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         self._pace.wait_for_turn()
+        bound_the_response(request)
         return self.authenticator(request)
 
     @property
@@ -658,8 +666,80 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         return self.authenticator.get_request_body_json()
 
 
+# -- Bounded responses ---------------------------------------------------------------------------------------------
+# The CDK bounds each socket read (read_timeout_in_seconds), not a response: a server or proxy can send an endless
+# body, which requests holds in memory whole (and parses again), or drip it a byte at a time, each read in time.
+
+# The largest page the API sends is a few MB (1,000 list items, or a 31-day window of buckets); 64 MiB is ten times
+# that, and little enough for a worker's memory while it is held, joined and parsed.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# A page of a few MB arrives in seconds; five minutes would let 64 MiB through at under 2 Mbit/s. A socket read
+# that has begun may end up to read_timeout_in_seconds past it.
+MAX_RESPONSE_SECONDS = 300
+_RESPONSE_CHUNK_BYTES = 1024 * 1024
+_SENT_AT = "_source_claude_sent_at"
+
+
+class ResponseOverLimit(requests.exceptions.RequestException):
+    """A response the connector stopped reading, too large or too slow: its text is the sentence the sync ends with.
+    A slow one is retried (a proxy may be busy), a large one fails at once (it would come as large again)."""
+
+    def __init__(self, sentence: str, retry: bool, **kwargs: Any) -> None:
+        super().__init__(sentence, **kwargs)
+        self.retry = retry
+
+
+def bound_the_response(request: requests.PreparedRequest) -> None:
+    """Has requests read the response to this request, as it is sent (again), through bounded_body."""
+    setattr(request, _SENT_AT, time.monotonic())
+    if bounded_body not in request.hooks["response"]:
+        request.register_hook("response", bounded_body)
+
+
+def bounded_body(response: requests.Response, *_: Any, **options: Any) -> None:
+    """A response hook: reads the body, as requests would right after its hooks, up to MAX_RESPONSE_BYTES and within
+    MAX_RESPONSE_SECONDS of the request being sent; else drops the connection and raises ResponseOverLimit."""
+    if options.get("stream") or response._content_consumed:
+        return
+    deadline = getattr(response.request, _SENT_AT, time.monotonic()) + MAX_RESPONSE_SECONDS
+    body, size = [], 0
+    try:
+        while True:
+            # read1 returns what has arrived, so a drip is seen between bytes, not only once a whole chunk is in.
+            chunk = response.raw.read1(_RESPONSE_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                break
+            body.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES or time.monotonic() > deadline:
+                response.close()
+                raise response_over_limit(response, too_large=size > MAX_RESPONSE_BYTES)
+    except urllib3.exceptions.HTTPError as error:  # mapped as requests' Response.iter_content maps them
+        if isinstance(error, urllib3.exceptions.ProtocolError):
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        if isinstance(error, urllib3.exceptions.DecodeError):
+            raise requests.exceptions.ContentDecodingError(error) from error
+        raise requests.exceptions.ConnectionError(error) from error
+    response._content = b"".join(body)
+    response._content_consumed = True
+
+
+def response_over_limit(response: requests.Response, too_large: bool) -> ResponseOverLimit:
+    if too_large:
+        sentence = (f"The Anthropic Admin API answered {where(response)} with more than "
+                    f"{MAX_RESPONSE_BYTES / 2 ** 20:g} MiB, where a page is a few MB at most, so the connector stopped "
+                    f"reading it: {CHECK_API_URL}.")
+    else:
+        sentence = (f"The Anthropic Admin API took more than {MAX_RESPONSE_SECONDS} s to send its answer to "
+                    f"{where(response)}, where a page takes seconds, so the connector stopped reading it: "
+                    f"{CHECK_API_URL}.")
+    return ResponseOverLimit(sentence, retry=not too_large, request=response.request)
+
+
 def connection_problem(url: str, error: Exception) -> str:
-    """One sentence for a request that got no HTTP answer at all."""
+    """One sentence for a request that got no HTTP answer at all (or one it stopped reading)."""
+    if isinstance(error, ResponseOverLimit):
+        return str(error)
     parts = urlsplit(url)
     where = f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
     if isinstance(error, requests.exceptions.Timeout):
@@ -1600,7 +1680,8 @@ class KeyAccess:
             name = "the Admin API"
         organization_pace(self._config).wait_for_turn()
         try:
-            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS)
+            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS,
+                                    hooks={"response": bounded_body})
         except requests.RequestException as error:
             return None, f"{name}: no answer ({type(error).__name__})"
         said = f"{name} answered HTTP {response.status_code}"
