@@ -1,16 +1,20 @@
 #
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
+import glob
 import hashlib
 import ipaddress
 import json
 import logging
 import os
 import re
+import shutil
+import signal
+import tempfile
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -24,7 +28,7 @@ import requests
 import urllib3
 from dateutil.parser import isoparse
 from isodate import parse_duration
-from requests_cache import SQLiteCache
+from requests_cache import CachedResponse, SQLiteCache
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
@@ -43,6 +47,11 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+try:
+    import fcntl
+except ImportError:  # Windows: no run directory is marked (see claim_run_directory)
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger("airbyte")
 
@@ -641,6 +650,7 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         self._pace.configure(self.config.get("max_requests_per_minute"))
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        claim_run_directory()
         self._pace.wait_for_turn()
         bound_the_response(request)
         return self.authenticator(request)
@@ -1024,7 +1034,7 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         response = self.requester.send_request(**request)
         # A whole page as the extractor reads it (already parsed so by the error handler).
         if response is not None and response.ok and read_page(response, exact_decimals=True) is not None:
-            pages.save_response(response, key)
+            keep_page(pages, response, key)
         return response
 
     def _shared_pages(self) -> Optional[SQLiteCache]:
@@ -1046,6 +1056,89 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
+
+
+# -- The run's temporary directory --------------------------------------------------------------------------------
+# The CDK's entrypoint makes a directory for each run (REQUEST_CACHE_PATH, where the Claude Code pages are kept, and
+# where it writes the config, key included, as config.json), and deletes it when the run ends, but not when the run
+# is cancelled (SIGTERM) or killed. The connector marks the directory as its run's, deletes it on SIGTERM, and
+# deletes, when a run starts, the directories of runs that were killed.
+
+RUN_MARK = "source-claude-run.lock"
+_claimed: Dict[str, Any] = {}
+_CLAIM_LOCK = threading.Lock()
+
+
+def claim_run_directory(directory: Optional[str] = None) -> None:
+    """Marks the entrypoint's directory of this run (the one the variable names, if none is given) as this process's
+    for as long as it runs, deletes the config.json the CDK wrote in it, and the directories killed runs left.
+
+    Only a directory tempfile made (named tmp*, in the temporary directory) is claimed: REQUEST_CACHE_PATH may name
+    a directory of the user's where no entrypoint runs (the Connector Builder, a source read in-process)."""
+    directory = directory or os.environ.get(ENV_REQUEST_CACHE_PATH)
+    if not directory or _claimed.get("directory") == directory:
+        return
+    with _CLAIM_LOCK:
+        if _claimed.get("directory") == directory or not is_a_run_directory(directory):
+            return
+        mark = os.path.join(directory, RUN_MARK)
+        pending = f"{mark}.{os.getpid()}"
+        try:
+            handle = open(pending, "w")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(pending, mark)  # named once locked, so no other run ever finds it unlocked
+        except OSError:
+            return
+        if _claimed.get("mark"):
+            _claimed["mark"].close()  # the previous run of this process (tests run many) has ended
+        _claimed.update(directory=directory, mark=handle)
+        with suppress(OSError):
+            os.remove(os.path.join(directory, "config.json"))  # the CDK never reads it again
+    remove_killed_runs(directory)
+
+
+def is_a_run_directory(directory: str) -> bool:
+    parent, name = os.path.split(os.path.abspath(directory))
+    in_temp = parent == os.path.abspath(tempfile.gettempdir()) and name.startswith(tempfile.template)
+    return fcntl is not None and in_temp and os.path.isdir(directory)
+
+
+def remove_killed_runs(own_directory: str) -> None:
+    """Deletes each directory another run marked and no longer holds: a live run holds its mark's lock until it
+    ends, and the kernel lets go of it when a run is killed."""
+    for mark in glob.glob(os.path.join(tempfile.gettempdir(), f"{tempfile.template}*", RUN_MARK)):
+        directory = os.path.dirname(mark)
+        if os.path.abspath(directory) == os.path.abspath(own_directory):
+            continue
+        try:
+            with open(mark) as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(directory, ignore_errors=True)
+        except OSError:
+            continue  # a live run's, or already gone
+
+
+def remove_run_directory_and_stop(signal_number: int, frame: Any) -> None:
+    """On SIGTERM (a cancelled sync): deletes this run's directory, then ends as SIGTERM ends a process."""
+    directory = _claimed.get("directory")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+    signal.signal(signal_number, signal.SIG_DFL)
+    os.kill(os.getpid(), signal_number)
+
+
+# Installed when the module is loaded, which both runtimes do on their main thread, the only one that may; not over a
+# handler another program (the Connector Builder's server) has set.
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, remove_run_directory_and_stop)
+
+
+def keep_page(pages: SQLiteCache, response: requests.Response, key: str) -> None:
+    """Keeps a page in the file as requests-cache would, without its request's headers: it would keep the key among
+    them (it redacts X-API-Key, not x-api-key: it compares names case-sensitively)."""
+    page = CachedResponse.from_response(response)
+    page.request.headers = requests.structures.CaseInsensitiveDict()
+    pages.responses[key] = page
 
 
 @dataclass
