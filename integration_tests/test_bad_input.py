@@ -29,12 +29,18 @@ CONFIG_MISTAKES = {
                                                   "analytics_group_by has 'description', which the Usage and Cost"),
     "non-https api_url": ({"api_url": "http://api.anthropic.com"}, "is not https"),
     "api_url that is not a URL": ({"api_url": "api.anthropic.com"}, "is not a URL"),
+    "a start_date before the API": ({"start_date": "0001-01-01"}, "start_date 0001-01-01 is before 2000-01-01"),
+    "api_url with a password": ({"api_url": "https://finance:hunter2-pass@proxy.example.com"},
+                                "api_url has a user name or password in it"),
 }
+# What no message may repeat, beyond the key: a password pasted into api_url.
+PASSWORD = "hunter2-pass"
 
 
 def without_traceback(run: ConnectorRun) -> None:
     assert "Traceback" not in run.stdout and "Traceback" not in run.stderr
-    assert DEFAULT_ADMIN_KEY not in run.stdout and DEFAULT_ADMIN_KEY not in run.stderr
+    for secret in (DEFAULT_ADMIN_KEY, PASSWORD):
+        assert secret not in run.stdout and secret not in run.stderr
 
 
 def the_error(run: ConnectorRun) -> dict:
@@ -72,6 +78,16 @@ def test_discover_refuses_a_config_mistake_as_read_does(api, config) -> None:
     assert run.exit_code != 0
     assert sentence in the_error(run)["message"]
     without_traceback(run)
+
+
+@pytest.mark.parametrize("command", ["discover", "read"])
+def test_an_empty_config_is_refused_in_one_sentence(command, api) -> None:
+    run = run_connector(command, {}, catalog=configured_catalog("messages_usage") if command == "read" else None)
+
+    assert run.exit_code != 0
+    assert the_error(run)["message"].startswith("admin_api_key is missing: create an Admin key")
+    without_traceback(run)
+    assert api.api_requests() == []
 
 
 def test_an_unreachable_host_fails_check_in_one_sentence(config) -> None:

@@ -1,17 +1,21 @@
 #
 # Custom components for source-claude. Only what the manifest cannot express lives here.
 #
+import glob
 import hashlib
 import ipaddress
 import json
 import logging
 import os
 import re
+import shutil
+import signal
+import tempfile
 import threading
 import time
 import unicodedata
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -22,9 +26,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 import requests
+import urllib3
 from dateutil.parser import isoparse
 from isodate import parse_duration
-from requests_cache import SQLiteCache
+from requests_cache import CachedResponse, SQLiteCache
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
@@ -44,6 +49,11 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+try:
+    import fcntl
+except ImportError:  # Windows: no run directory is marked (see claim_run_directory)
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger("airbyte")
 
@@ -72,11 +82,45 @@ def parsed_body(response: requests.Response, exact_decimals: bool = False) -> An
     body = vars(response).get(_PARSED_BODY, None)
     if body is None:
         try:
-            body = json.loads(response.content, parse_float=Decimal) if exact_decimals else orjson.loads(response.content)
+            body = loads_exact(response.content) if exact_decimals else loads_fast(response.content)
         except ValueError:  # orjson.JSONDecodeError and json.JSONDecodeError are both ValueErrors
             body = _NOT_JSON
         setattr(response, _PARSED_BODY, body)
     return body
+
+
+# A \uD800-\uDFFF escape: half of a UTF-16 pair, which JSON allows alone (a name cut inside an emoji) and orjson,
+# which parses pages and writes records, refuses.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def loads_fast(content: bytes) -> Any:
+    """JSON text parsed by orjson; by the standard library only when orjson refuses a half emoji."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        if not _SURROGATE_ESCAPE.search(content):
+            raise
+    return without_lone_surrogates(json.loads(content))
+
+
+def loads_exact(content: bytes) -> Any:
+    """JSON text parsed with exact decimals (numbers with a fraction as Decimal)."""
+    body = json.loads(content, parse_float=Decimal)
+    return without_lone_surrogates(body) if _SURROGATE_ESCAPE.search(content) else body
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """A parsed value whose texts have each half of a UTF-16 pair that stands alone replaced by U+FFFD, as a UTF-8
+    decoder replaces what it cannot read: no runtime's serializer writes a lone surrogate (the pairs were joined)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_lone_surrogates(key): without_lone_surrogates(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(member) for member in value]
+    return value
 
 
 def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
@@ -182,6 +226,11 @@ class AdminApiErrorHandler(ErrorHandler):
         elif body is not None and names_its_own_token(response, body):
             # Before the extractor sees it: its records are most likely the previous page's again.
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
+        elif isinstance(response_or_exception, ResponseOverLimit):
+            retry = response_or_exception.retry
+            resolution = ErrorResolution(ResponseAction.RETRY if retry else ResponseAction.FAIL,
+                                         FailureType.transient_error if retry else FailureType.system_error,
+                                         str(response_or_exception))
         else:
             resolution = self.error_handler.interpret_response(response_or_exception)
         if response is not None and self.reads_api and response.status_code in (401, 403):
@@ -662,7 +711,8 @@ class PacedAuthenticator(DeclarativeAuthenticator):
 
     It exists because the authenticator is the one component the CDK runs right before every attempt of every
     request, retries included, and the pace has nowhere declarative to live: the CDK's HTTPAPIBudget cannot read
-    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset.
+    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset. For the same reason it
+    bounds each response's size and time (see bound_the_response).
     """
 
     config: Config
@@ -677,7 +727,9 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         self._pace.configure(self.config.get("max_requests_per_minute"))
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        claim_run_directory()
         self._pace.wait_for_turn()
+        bound_the_response(request)
         return self.authenticator(request)
 
     @property
@@ -703,8 +755,80 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         return self.authenticator.get_request_body_json()
 
 
+# -- Bounded responses ---------------------------------------------------------------------------------------------
+# The CDK bounds each socket read (read_timeout_in_seconds), not a response: a server or proxy can send an endless
+# body, which requests holds in memory whole (and parses again), or drip it a byte at a time, each read in time.
+
+# The largest page the API sends is a few MB (1,000 list items, or a 31-day window of buckets); 64 MiB is ten times
+# that, and little enough for a worker's memory while it is held, joined and parsed.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# A page of a few MB arrives in seconds; five minutes would let 64 MiB through at under 2 Mbit/s. A socket read
+# that has begun may end up to read_timeout_in_seconds past it.
+MAX_RESPONSE_SECONDS = 300
+_RESPONSE_CHUNK_BYTES = 1024 * 1024
+_SENT_AT = "_source_claude_sent_at"
+
+
+class ResponseOverLimit(requests.exceptions.RequestException):
+    """A response the connector stopped reading, too large or too slow: its text is the sentence the sync ends with.
+    A slow one is retried (a proxy may be busy), a large one fails at once (it would come as large again)."""
+
+    def __init__(self, sentence: str, retry: bool, **kwargs: Any) -> None:
+        super().__init__(sentence, **kwargs)
+        self.retry = retry
+
+
+def bound_the_response(request: requests.PreparedRequest) -> None:
+    """Has requests read the response to this request, as it is sent (again), through bounded_body."""
+    setattr(request, _SENT_AT, time.monotonic())
+    if bounded_body not in request.hooks["response"]:
+        request.register_hook("response", bounded_body)
+
+
+def bounded_body(response: requests.Response, *_: Any, **options: Any) -> None:
+    """A response hook: reads the body, as requests would right after its hooks, up to MAX_RESPONSE_BYTES and within
+    MAX_RESPONSE_SECONDS of the request being sent; else drops the connection and raises ResponseOverLimit."""
+    if options.get("stream") or response._content_consumed:
+        return
+    deadline = getattr(response.request, _SENT_AT, time.monotonic()) + MAX_RESPONSE_SECONDS
+    body, size = [], 0
+    try:
+        while True:
+            # read1 returns what has arrived, so a drip is seen between bytes, not only once a whole chunk is in.
+            chunk = response.raw.read1(_RESPONSE_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                break
+            body.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES or time.monotonic() > deadline:
+                response.close()
+                raise response_over_limit(response, too_large=size > MAX_RESPONSE_BYTES)
+    except urllib3.exceptions.HTTPError as error:  # mapped as requests' Response.iter_content maps them
+        if isinstance(error, urllib3.exceptions.ProtocolError):
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        if isinstance(error, urllib3.exceptions.DecodeError):
+            raise requests.exceptions.ContentDecodingError(error) from error
+        raise requests.exceptions.ConnectionError(error) from error
+    response._content = b"".join(body)
+    response._content_consumed = True
+
+
+def response_over_limit(response: requests.Response, too_large: bool) -> ResponseOverLimit:
+    if too_large:
+        sentence = (f"The Anthropic Admin API answered {where(response)} with more than "
+                    f"{MAX_RESPONSE_BYTES / 2 ** 20:g} MiB, where a page is a few MB at most, so the connector stopped "
+                    f"reading it: {CHECK_API_URL}.")
+    else:
+        sentence = (f"The Anthropic Admin API took more than {MAX_RESPONSE_SECONDS} s to send its answer to "
+                    f"{where(response)}, where a page takes seconds, so the connector stopped reading it: "
+                    f"{CHECK_API_URL}.")
+    return ResponseOverLimit(sentence, retry=not too_large, request=response.request)
+
+
 def connection_problem(url: str, error: Exception) -> str:
-    """One sentence for a request that got no HTTP answer at all."""
+    """One sentence for a request that got no HTTP answer at all (or one it stopped reading)."""
+    if isinstance(error, ResponseOverLimit):
+        return str(error)
     parts = urlsplit(url)
     where = f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
     if isinstance(error, requests.exceptions.Timeout):
@@ -765,7 +889,7 @@ class ReportRowExtractor(RecordExtractor):
             page = whole_page(response)
             exact = self._numeric_amount is not None and self._numeric_amount.search(response.content) is not None
             if exact:
-                page = json.loads(response.content, parse_float=Decimal)
+                page = loads_exact(response.content)
             window = requested_window(response)
             for bucket in page["data"]:
                 starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
@@ -989,7 +1113,7 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         response = self.requester.send_request(**request)
         # A whole page as the extractor reads it (already parsed so by the error handler).
         if response is not None and response.ok and read_page(response, exact_decimals=True) is not None:
-            pages.save_response(response, key)
+            keep_page(pages, response, key)
         return response
 
     def _shared_pages(self) -> Optional[SQLiteCache]:
@@ -1011,6 +1135,89 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
+
+
+# -- The run's temporary directory --------------------------------------------------------------------------------
+# The CDK's entrypoint makes a directory for each run (REQUEST_CACHE_PATH, where the Claude Code pages are kept, and
+# where it writes the config, key included, as config.json), and deletes it when the run ends, but not when the run
+# is cancelled (SIGTERM) or killed. The connector marks the directory as its run's, deletes it on SIGTERM, and
+# deletes, when a run starts, the directories of runs that were killed.
+
+RUN_MARK = "source-claude-run.lock"
+_claimed: Dict[str, Any] = {}
+_CLAIM_LOCK = threading.Lock()
+
+
+def claim_run_directory(directory: Optional[str] = None) -> None:
+    """Marks the entrypoint's directory of this run (the one the variable names, if none is given) as this process's
+    for as long as it runs, deletes the config.json the CDK wrote in it, and the directories killed runs left.
+
+    Only a directory tempfile made (named tmp*, in the temporary directory) is claimed: REQUEST_CACHE_PATH may name
+    a directory of the user's where no entrypoint runs (the Connector Builder, a source read in-process)."""
+    directory = directory or os.environ.get(ENV_REQUEST_CACHE_PATH)
+    if not directory or _claimed.get("directory") == directory:
+        return
+    with _CLAIM_LOCK:
+        if _claimed.get("directory") == directory or not is_a_run_directory(directory):
+            return
+        mark = os.path.join(directory, RUN_MARK)
+        pending = f"{mark}.{os.getpid()}"
+        try:
+            handle = open(pending, "w")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(pending, mark)  # named once locked, so no other run ever finds it unlocked
+        except OSError:
+            return
+        if _claimed.get("mark"):
+            _claimed["mark"].close()  # the previous run of this process (tests run many) has ended
+        _claimed.update(directory=directory, mark=handle)
+        with suppress(OSError):
+            os.remove(os.path.join(directory, "config.json"))  # the CDK never reads it again
+    remove_killed_runs(directory)
+
+
+def is_a_run_directory(directory: str) -> bool:
+    parent, name = os.path.split(os.path.abspath(directory))
+    in_temp = parent == os.path.abspath(tempfile.gettempdir()) and name.startswith(tempfile.template)
+    return fcntl is not None and in_temp and os.path.isdir(directory)
+
+
+def remove_killed_runs(own_directory: str) -> None:
+    """Deletes each directory another run marked and no longer holds: a live run holds its mark's lock until it
+    ends, and the kernel lets go of it when a run is killed."""
+    for mark in glob.glob(os.path.join(tempfile.gettempdir(), f"{tempfile.template}*", RUN_MARK)):
+        directory = os.path.dirname(mark)
+        if os.path.abspath(directory) == os.path.abspath(own_directory):
+            continue
+        try:
+            with open(mark) as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(directory, ignore_errors=True)
+        except OSError:
+            continue  # a live run's, or already gone
+
+
+def remove_run_directory_and_stop(signal_number: int, frame: Any) -> None:
+    """On SIGTERM (a cancelled sync): deletes this run's directory, then ends as SIGTERM ends a process."""
+    directory = _claimed.get("directory")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+    signal.signal(signal_number, signal.SIG_DFL)
+    os.kill(os.getpid(), signal_number)
+
+
+# Installed when the module is loaded, which both runtimes do on their main thread, the only one that may; not over a
+# handler another program (the Connector Builder's server) has set.
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, remove_run_directory_and_stop)
+
+
+def keep_page(pages: SQLiteCache, response: requests.Response, key: str) -> None:
+    """Keeps a page in the file as requests-cache would, without its request's headers: it would keep the key among
+    them (it redacts X-API-Key, not x-api-key: it compares names case-sensitively)."""
+    page = CachedResponse.from_response(response)
+    page.request.headers = requests.structures.CaseInsensitiveDict()
+    pages.responses[key] = page
 
 
 @dataclass
@@ -1454,7 +1661,7 @@ class AnalyticsRowExtractor(RecordExtractor):
             page = whole_page(response)
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
-                page = json.loads(response.content, parse_float=Decimal)
+                page = loads_exact(response.content)
             window = requested_window(response)
             window_start = window[0] if window else None
             if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
@@ -1703,7 +1910,8 @@ class KeyAccess:
             name = "the Admin API"
         organization_pace(self._config).wait_for_turn()
         try:
-            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS)
+            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS,
+                                    hooks={"response": bounded_body})
         except requests.RequestException as error:
             return None, f"{name}: no answer ({type(error).__name__})"
         said = f"{name} answered HTTP {response.status_code}"
@@ -1758,6 +1966,9 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
 
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
+# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
+EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
 
 
@@ -1915,6 +2126,12 @@ class ApiUrlRule(ValidationStrategy):
     def validate(self, api_url: Any) -> None:
         if api_url is None or api_url == "":
             return
+        if isinstance(api_url, str) and "@" in api_url:
+            # Not echoed: what comes before the @ is a user name and password (or the key) pasted into the URL.
+            raise config_error("api_url has a user name or password in it (the part before an @), which the "
+                               "connector never sends: remove it, and give the proxy's https:// address alone.")
+        if isinstance(api_url, str) and api_url != api_url.strip():
+            raise config_error(f"api_url {api_url!r} has spaces or line breaks around it: remove them.")
         parts = urlsplit(api_url) if isinstance(api_url, str) else None
         if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
             raise config_error(f"api_url {api_url!r} is not a URL: leave it empty to use {DEFAULT_API_URL}, "
@@ -1983,10 +2200,19 @@ def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
                            "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
     try:
         parsed = isoparse(value)
-    except ValueError:
+        parsed = (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise config_error(f"{key} {value!r} is not a real calendar date: check the month and day, "
                            "for example 2025-01-31.") from None
-    return (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
+    if parsed < EARLIEST_CONFIG_DATE:
+        # The manifest writes a date with strftime, which gives year 1 as "1", a date its own parser refuses.
+        raise config_error(f"{key} {value} is before {EARLIEST_CONFIG_DATE:%Y-%m-%d}, long before the Anthropic API "
+                           "existed: set it to the first UTC day your organization used the API, for example "
+                           "2025-01-01.")
+    if parsed > LATEST_CONFIG_DATE:
+        raise config_error(f"{key} {value} is after {LATEST_CONFIG_DATE:%Y-%m-%d}, later than any data can be: "
+                           "set it to a past UTC date (an empty end_date reads up to now).")
+    return parsed
 
 
 def first_whole_utc_day(moment: datetime) -> datetime:

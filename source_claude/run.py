@@ -9,6 +9,7 @@ from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteMessageSerial
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_claude.components import whole_config_rules
 from source_claude.source import SourceClaude
 
 
@@ -27,6 +28,8 @@ def _source(args: List[str]) -> SourceClaude:
         _exit_with(args, AirbyteTracedException(message=f"source-claude could not read its input: {error}",
                                                 failure_type=FailureType.config_error))
     try:
+        if config is not None:
+            whole_config_rules(config)  # also an empty config, which the source takes for none (as spec has)
         return SourceClaude(catalog=catalog, config=config, state=state)
     except AirbyteTracedException as failure:
         _exit_with(args, failure)

@@ -69,6 +69,12 @@ class SourceClaude(YamlDeclarativeSource):
             # fail inside the CDK's read, logged with a traceback.
             self.streams(config)
 
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        """The config the CDK's configure returns, without writing it, key and all, to temp_dir/config.json, which
+        nothing reads back; temp_dir is marked as this run's at once (see components.claim_run_directory)."""
+        components.claim_run_directory(temp_dir)
+        return self._config or config
+
     @classmethod
     def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
         """The saved state file, also in its legacy form: one object of stream name -> stream state (the CDK's own

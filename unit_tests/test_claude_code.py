@@ -94,6 +94,17 @@ class TestClaudeCodeUsage(TestCase):
         self.assertEqual([r["date"] for r in records], ["2025-03-10", "2025-03-10"])
 
     @HttpMocker()
+    def test_an_api_key_name_cut_inside_an_emoji_is_written_with_a_replacement_character(self, http_mocker) -> None:
+        """The exact-decimal parse accepts half of a UTF-16 pair, but no runtime writes it: it becomes U+FFFD."""
+        actor = {"type": "api_actor", "api_key_name": "ci \ud83d"}
+        http_mocker.get(claude_code_request("2025-03-10"), page(claude_code_record("2025-03-10", actor=actor)))
+
+        output = read_stream(USAGE, config(start_date="2025-03-10"), sync_mode=SyncMode.full_refresh)
+
+        self.assertEqual([r["actor_api_key_name"] for r in records_of(output)], ["ci \ufffd"])
+        self.assertEqual(output.errors, [])
+
+    @HttpMocker()
     def test_row_keys_tell_apart_terminals_remote_flags_and_actors(self, http_mocker: HttpMocker) -> None:
         api_actor = {"type": "api_actor", "api_key_name": "dev@example.com"}  # same text as the user's email
         http_mocker.get(claude_code_request("2025-03-10"), page(

@@ -76,6 +76,13 @@ def validate_config(user_config) -> None:
         ({"api_url": "http://10.0.0.5:8080"}, "is not https"),
         ({"api_url": "ftp://example.com"}, "is not a URL: leave it empty to use https://api.anthropic.com"),
         ({"api_url": "api.anthropic.com"}, "is not a URL"),
+        ({"api_url": " https://api.anthropic.com\n"}, "api_url ' https://api.anthropic.com\\n' has spaces or line "
+                                                      "breaks around it: remove them."),
+        ({"start_date": "0001-01-01"}, "start_date 0001-01-01 is before 2000-01-01, long before the Anthropic API "
+                                       "existed: set it to the first UTC day your organization used the API"),
+        ({"end_date": "1999-12-31T23:59:59Z"}, "end_date 1999-12-31T23:59:59Z is before 2000-01-01"),
+        ({"end_date": "9999-12-31"}, "end_date 9999-12-31 is after 2100-01-01, later than any data can be"),
+        ({"hourly_start_date": "9999-12-31T23:30:00Z"}, "hourly_start_date 9999-12-31T23:30:00Z is after 2100-01-01"),
     ],
 )
 def test_each_mistake_gets_its_sentence(overrides, expected) -> None:
@@ -124,6 +131,16 @@ def test_messages_never_contain_the_key() -> None:
         validate_config(config(admin_api_key=key))
     assert "spaces or line breaks around it" in raised.value.message
     assert key.strip() not in raised.value.message and "SECRET" not in raised.value.message
+
+
+@pytest.mark.parametrize("api_url", ["https://finance:hunter2@proxy.example.com", "finance:hunter2@proxy.example.com",
+                                     "http://finance:hunter2@127.0.0.1:8080", "https://hunter2@proxy.example.com"])
+def test_credentials_in_api_url_are_refused_without_being_repeated(api_url) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        validate_config(config(api_url=api_url))
+    assert raised.value.message.startswith("api_url has a user name or password in it (the part before an @)")
+    assert raised.value.failure_type == FailureType.config_error
+    assert "hunter2" not in f"{raised.value.message} {raised.value.internal_message}"
 
 
 @pytest.mark.parametrize("key", ["sk-ant-admin01-abc", "sk-ant-api01-enterprise-analytics-key", "sk-ant-api03-abc"])

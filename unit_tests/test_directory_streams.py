@@ -42,6 +42,20 @@ class TestLists(TestCase):
         self.assertEqual([r["id"] for r in records], ["user_1", "user_2", "user_3"])
 
     @HttpMocker()
+    def test_a_name_cut_inside_an_emoji_is_read_with_a_replacement_character(self, http_mocker: HttpMocker) -> None:
+        """JSON allows half of a UTF-16 pair alone (json.dumps writes it as the escape \\ud83d); no serializer
+        writes it back, so the half becomes U+FFFD and a whole emoji stays itself."""
+        http_mocker.get(list_request("/v1/organizations/users"),
+                        list_page({"id": "user_1", "name": "Ann \ud83d"}, {"id": "user_2", "name": "Bo \ud83d\ude00"},
+                                  {"id": "user_3", "name": "\ude00 Cy"}))
+
+        output = full_refresh("users")
+
+        self.assertEqual([(r["id"], r["name"]) for r in records_of(output)],
+                         [("user_1", "Ann \ufffd"), ("user_2", "Bo \U0001f600"), ("user_3", "\ufffd Cy")])
+        self.assertEqual(output.errors, [])
+
+    @HttpMocker()
     def test_workspaces_include_archived_ones(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(list_request("/v1/organizations/workspaces", include_archived="true"),
                         list_page(workspace("wrkspc_a"), workspace("wrkspc_old", "2025-01-01T00:00:00Z")))
