@@ -15,6 +15,8 @@
 # more thing differs, in process_partition: the cursor observes a record only when its cursor value is not the one it
 # just observed (see observing_changes).
 #
+import inspect
+import logging
 from collections import deque
 from queue import Queue
 from typing import Any, Callable, Deque, Iterable, Iterator, List, Optional
@@ -33,9 +35,43 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.types import PartitionCompleteSentinel, QueueItem
 from airbyte_cdk.sources.types import Record
 
+logger = logging.getLogger("airbyte")
+
 # How many items the tasks put before the reader takes them: one item at a time costs a fifth more CPU per record
 # (each side's code leaves the processor's caches for the other's); from about 30 on, the cost is the same.
 BATCH = 1000
+
+# Every name of the CDK's that is not public and that this read relies on: the declarative source's concurrent source,
+# that source's attributes and methods, and the read processor's parameters. A CDK release may rename any of them;
+# then the package reads as the CDK does (OneThreadConcurrentSource.replacing), with the same records and states.
+CDK_SOURCE_ATTRIBUTE = "_concurrent_source"
+CDK_PRIVATE_ATTRIBUTES = ("_queue", "_logger", "_slice_logger", "_message_repository",
+                          "_initial_number_partitions_to_generate", "_threadpool")
+CDK_PRIVATE_METHODS = ("_handle_item", "_submit_initial_partition_generators", "_consume_from_queue")
+CDK_PROCESSOR_PARAMETERS = ("stream_instances_to_read_from", "partition_enqueuer", "thread_pool_manager", "logger",
+                            "slice_logger", "message_repository", "partition_reader",
+                            "max_concurrent_partition_generators")
+
+
+def missing_cdk_names(source: Any) -> List[str]:
+    """The names of CDK_PRIVATE_* (and the processor's parameters) that `source` or the CDK no longer has."""
+    missing = [name for name in CDK_PRIVATE_ATTRIBUTES if not hasattr(source, name)]
+    missing += [name for name in CDK_PRIVATE_METHODS if not callable(getattr(ConcurrentSource, name, None))]
+    parameters = inspect.signature(ConcurrentReadProcessor.__init__).parameters
+    missing += [f"ConcurrentReadProcessor({name})" for name in CDK_PROCESSOR_PARAMETERS if name not in parameters]
+    return missing
+
+
+def read_on_one_thread(declarative_source: Any) -> None:
+    """Has the declarative source read on one thread (OneThreadConcurrentSource), if this CDK still has every name
+    that needs; else says so in one line and leaves the CDK's own read in place."""
+    source = getattr(declarative_source, CDK_SOURCE_ATTRIBUTE, None)
+    missing = missing_cdk_names(source) if isinstance(source, ConcurrentSource) else [CDK_SOURCE_ATTRIBUTE]
+    if missing:
+        logger.info(f"Reading with the CDK's own threads: this CDK lacks {', '.join(missing)}, which the one-thread "
+                    "read uses (records and states are the same; only the CPU per record is higher).")
+        return
+    setattr(declarative_source, CDK_SOURCE_ATTRIBUTE, OneThreadConcurrentSource.replacing(source))
 
 
 class OneThreadConcurrentSource(ConcurrentSource):
@@ -44,7 +80,7 @@ class OneThreadConcurrentSource(ConcurrentSource):
     @classmethod
     def replacing(cls, source: ConcurrentSource) -> "OneThreadConcurrentSource":
         """The same read as `source`'s: its queue (which the CDK's message repository also fills), logger, slice
-        logger and message repository."""
+        logger and message repository (read_on_one_thread checks first that the CDK still has them)."""
         turns = Turns()
         queue = QueueFilledInTurns(source._queue, turns)
         return cls(turns, source._logger, source._slice_logger, queue,  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude import components
-from source_claude.one_thread_read import OneThreadConcurrentSource
+from source_claude.one_thread_read import read_on_one_thread
 from source_claude.components import (
     DEFAULT_API_URL,
     config_error,
@@ -60,7 +60,7 @@ class SourceClaude(YamlDeclarativeSource):
     ) -> None:
         super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config,
                          state=incremental_stream_states(state or [], catalog), **kwargs)
-        self._concurrent_source = OneThreadConcurrentSource.replacing(self._concurrent_source)
+        read_on_one_thread(self)
         if catalog is not None:
             refuse_unknown_streams(catalog, [stream["name"] for stream in self.resolved_manifest["streams"]])
         if config:

@@ -3,21 +3,26 @@ reading the same records into a twin of messages_usage's cursor.
 
 What the task promises: the cursor ends a partition knowing what the CDK's reader would have told it, the greatest
 cursor value of each slice, although the task has it observe only the records whose value differs from the one
-before (a daily report's rows of a day share one); a record without a cursor value warns as it would.
+before (a daily report's rows of a day share one); a record without a cursor value warns as it would. And a CDK that
+lacks a private name the read relies on gets the CDK's own read, with the same records and states.
 """
 
 from queue import Queue
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 from unittest import TestCase
+from unittest.mock import patch
 
 import freezegun
 
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.streams.concurrent.partition_reader import PartitionReader
 from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker
 
-from source_claude import SourceClaude
+from source_claude import SourceClaude, one_thread_read
 from source_claude.one_thread_read import PartitionReadInTurns, QueueFilledInTurns, Turns
-from unit_tests.builders import config
+from unit_tests.builders import bucket, catalog, config, page, records_of, report_request, usage_row
 
 STREAM = "messages_usage"
 CONFIG = config(start_date="2025-03-01", end_date="2025-03-20")
@@ -108,3 +113,40 @@ class TestTheCursorLearnsWhatTheCdkTellsIt(TestCase):
         assert [line for line in logs.output if "cursor field `starting_at`" in line] == \
             [line for line in cdk_logs.output if "cursor field `starting_at`" in line] != []
         assert state == cdk_state == {"starting_at": "2025-03-04T00:00:00Z"}
+
+
+ROWS = [usage_row(model="claude-sonnet-4", output_tokens=tokens) for tokens in (3, 5)]
+
+
+def read_a_window() -> Tuple[Any, List[dict], List[dict]]:
+    """Reads messages_usage over two days of two rows each; returns the source's concurrent source, the records and
+    the states."""
+    user_config = config(start_date="2025-03-22", end_date="2025-03-24")
+    configured = catalog(STREAM)
+    source = SourceClaude(catalog=configured, config=user_config)
+    output = read(source, user_config, configured)
+    states = [message.state.stream.stream_state.__dict__ for message in output.state_messages]
+    return source._concurrent_source, records_of(output), states
+
+
+@freezegun.freeze_time("2025-03-25T12:00:00Z")
+class TestACdkWithoutANameTheReadNeeds(TestCase):
+    @HttpMocker()
+    def test_reads_as_the_cdk_does_with_the_same_records_and_states_and_says_so_once(self, http_mocker) -> None:
+        """Given a CDK release that renamed one of the private names the one-thread read relies on, When the package
+        reads, Then it reads with the CDK's own ConcurrentSource, logs one line naming what is missing, and gives the
+        records and states the one-thread read gives."""
+        a_window = page(bucket("2025-03-22", *ROWS), bucket("2025-03-23", *ROWS))
+        http_mocker.get(report_request(STREAM, "2025-03-22T00:00:00Z", "2025-03-24T00:00:00Z"), [a_window, a_window])
+        one_thread, records, states = read_a_window()
+        renamed = (*one_thread_read.CDK_PRIVATE_ATTRIBUTES, "_renamed_in_a_later_cdk")
+        with patch.object(one_thread_read, "CDK_PRIVATE_ATTRIBUTES", renamed), \
+                patch.object(one_thread_read.logger, "info") as said:
+            cdk_own, cdk_records, cdk_states = read_a_window()
+
+        assert type(one_thread) is one_thread_read.OneThreadConcurrentSource
+        assert type(cdk_own) is ConcurrentSource
+        [line] = [call.args[0] for call in said.call_args_list if "one-thread read" in call.args[0]]
+        assert "_renamed_in_a_later_cdk" in line
+        assert len(records) == 4 and cdk_records == records
+        assert cdk_states == states != []
