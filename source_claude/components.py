@@ -107,6 +107,31 @@ def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = Fals
     return None
 
 
+def window_gap(response: requests.Response, page: Mapping[str, Any]) -> Optional[str]:
+    """Where a report page leaves the window it answers uncovered, in a few words; None if it covers its share.
+
+    The API returns a bucket for every day or hour of the range asked for, empty ones included, oldest first: a
+    window's first page starts at starting_at, each bucket where the one before ended, and its last page (has_more
+    false) ends at ending_at. A bucket outside the window, or a copy of one, leaves no gap (the extractor drops it).
+    """
+    window = requested_window(response)
+    if window is None:
+        return None
+    reach: Optional[datetime] = None if "page" in request_query(response) else window[0]
+    try:
+        for bucket in page["data"]:
+            starting_at, ending_at = utc_moment(bucket["starting_at"]), utc_moment(bucket["ending_at"])
+            if reach is not None and starting_at > reach:
+                return f"it has no bucket from {reach:%Y-%m-%dT%H:%M:%SZ} to {bucket['starting_at']}"
+            reach = ending_at if reach is None else max(reach, ending_at)
+    except (TypeError, ValueError):
+        return None  # a bucket this connector cannot read: the extractor says so
+    if page["has_more"] is False and (reach is None or reach < window[1]):
+        stop = f"its buckets stop at {reach:%Y-%m-%dT%H:%M:%SZ}" if reach else "it has no bucket"
+        return f"{stop}, short of the window's end at {window[1]:%Y-%m-%dT%H:%M:%SZ}, and it says there is no more"
+    return None
+
+
 def bucket_problem(bucket: Any) -> Optional[str]:
     """What keeps a report bucket from being whole; None if it is. Its results may be empty, never absent."""
     if not isinstance(bucket, dict):
@@ -130,7 +155,9 @@ class AdminApiErrorHandler(ErrorHandler):
       HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
       measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
       paginator (ParsedPageDecoder) and the extractor;
-    - so is a page that says has_more but names no next page (read as the last page, it would end the slice early);
+    - so is a page that says has_more but names no next page (read as the last page, it would end the slice early),
+      and a report page whose buckets leave a day (or hour) of the window asked for uncovered: the API returns a
+      bucket for every one, empty or not;
     - a page that names, as the next page, the token it was asked with fails before its records are read;
     - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
@@ -176,6 +203,8 @@ class AdminApiErrorHandler(ErrorHandler):
         if response is not None and response.ok:
             body = parsed_body(response, self.exact_decimals)
             incomplete = page_problem(body, self.page_keys, self.whole_buckets)
+            if self.whole_buckets and not incomplete:
+                incomplete = window_gap(response, body)
         if incomplete:
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          f"The Anthropic Admin API returned a page that is not whole ({incomplete}); "

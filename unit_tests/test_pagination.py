@@ -33,6 +33,7 @@ from unit_tests.builders import (
     claude_code_request,
     config,
     cost_row,
+    hourly_bucket,
     list_page,
     list_request,
     page,
@@ -40,6 +41,8 @@ from unit_tests.builders import (
     records_of,
     report_request,
     usage_row,
+    whole_window,
+    window_page,
 )
 
 ASKED_AGAIN = api_error(400, "invalid_request_error", "test server: this page was asked for already")
@@ -276,3 +279,49 @@ def test_has_more_without_a_next_token_keeps_the_state_at_the_last_day_read_whol
     assert the_error(output)
     assert [record["date"] for record in records_of(output)] == ["2025-03-09"]
     assert output.most_recent_state.stream_state.__dict__ == {"date": "2025-03-09"}
+
+
+def test_a_report_window_whose_buckets_stop_short_is_fetched_again_then_fails_keeping_the_state() -> None:
+    """Given a first window read whole and a second whose page ends on 02-20 and says there is no more (the API
+    returns a bucket for every day asked for, empty or not), When reading incrementally, Then the second window is
+    fetched again five times and the sync ends in one sentence: its days are not read as empty, and the state stays
+    at the first window's last day (the third window is read too), so the next sync reads the second again."""
+    first, second = ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z")
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        http_mocker.get(*whole_window("messages_usage", *first, bucket("2025-01-31", usage_row(output_tokens=1))))
+        short = window_page("messages_usage", second[0], "2025-02-20T00:00:00Z", bucket("2025-02-02", usage_row()))
+        second_request = report_request("messages_usage", *second)
+        http_mocker.get(second_request, short)
+        http_mocker.get(*whole_window("messages_usage", "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09", usage_row(output_tokens=3))))
+
+        output = read_stream("messages_usage", config(start_date="2025-01-01"), expecting_exception=True)
+
+        http_mocker.assert_number_of_calls(second_request, 6)
+    error = the_error(output)
+    assert ("page that is not whole (its buckets stop at 2025-02-20T00:00:00Z, short of the window's end at "
+            "2025-03-04T00:00:00Z, and it says there is no more) through 5 retries") in error.message, error.message
+    assert "/v1/organizations/usage_report/messages for 2025-02-01T00:00:00Z to 2025-03-04T00:00:00Z" in error.message
+    assert [record["output_tokens"] for record in records_of(output)] == [1, 3]
+    assert output.most_recent_state.stream_state.starting_at == "2025-01-31T00:00:00Z"
+
+
+@pytest.mark.parametrize("stream,window,buckets,problem", [
+    ("cost_report", ("2025-03-07T00:00:00Z", "2025-03-10T00:00:00Z"), ["2025-03-07", "2025-03-09"],
+     "it has no bucket from 2025-03-08T00:00:00Z to 2025-03-09T00:00:00Z"),
+    ("cost_report", ("2025-03-07T00:00:00Z", "2025-03-10T00:00:00Z"), [],
+     "its buckets stop at 2025-03-07T00:00:00Z, short of the window's end at 2025-03-10T00:00:00Z"),
+    ("messages_usage_hourly", ("2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z"), ["2025-03-10T08", "2025-03-10T09"],
+     "its buckets stop at 2025-03-10T10:00:00Z, short of the window's end at 2025-03-10T12:00:00Z"),
+], ids=["a day missing", "no bucket", "the last hours missing"])
+def test_a_report_page_that_leaves_part_of_its_window_uncovered_is_not_whole(stream, window, buckets, problem) -> None:
+    hourly = stream == "messages_usage_hourly"
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        request = report_request(stream, *window)
+        http_mocker.get(request, page(*((hourly_bucket if hourly else bucket)(start) for start in buckets)))
+
+        output = read_stream(stream, config(start_date=window[0][:10], hourly_start_date=window[0]),
+                             sync_mode=SyncMode.full_refresh, expecting_exception=True)
+
+        http_mocker.assert_number_of_calls(request, 6)
+    assert f"page that is not whole ({problem}" in the_error(output).message, the_error(output).message
