@@ -146,8 +146,35 @@ def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = Fals
         return "its data is not a list"
     if "has_more" in page_keys and not isinstance(body["has_more"], bool):
         return "its has_more is neither true nor false"
+    if body.get("has_more") is True and all(body.get(field) in (None, "") for _, field in PAGE_TOKENS):
+        return "it says has_more true but names no next page"
     if whole_buckets:
         return next(filter(None, map(bucket_problem, body["data"])), None)
+    return None
+
+
+def window_gap(response: requests.Response, page: Mapping[str, Any]) -> Optional[str]:
+    """Where a report page leaves the window it answers uncovered, in a few words; None if it covers its share.
+
+    The API returns a bucket for every day or hour of the range asked for, empty ones included, oldest first: a
+    window's first page starts at starting_at, each bucket where the one before ended, and its last page (has_more
+    false) ends at ending_at. A bucket outside the window, or a copy of one, leaves no gap (the extractor drops it).
+    """
+    window = requested_window(response)
+    if window is None:
+        return None
+    reach: Optional[datetime] = None if "page" in request_query(response) else window[0]
+    try:
+        for bucket in page["data"]:
+            starting_at, ending_at = utc_moment(bucket["starting_at"]), utc_moment(bucket["ending_at"])
+            if reach is not None and starting_at > reach:
+                return f"it has no bucket from {reach:%Y-%m-%dT%H:%M:%SZ} to {bucket['starting_at']}"
+            reach = ending_at if reach is None else max(reach, ending_at)
+    except (TypeError, ValueError):
+        return None  # a bucket this connector cannot read: the extractor says so
+    if page["has_more"] is False and (reach is None or reach < window[1]):
+        stop = f"its buckets stop at {reach:%Y-%m-%dT%H:%M:%SZ}" if reach else "it has no bucket"
+        return f"{stop}, short of the window's end at {window[1]:%Y-%m-%dT%H:%M:%SZ}, and it says there is no more"
     return None
 
 
@@ -174,6 +201,9 @@ class AdminApiErrorHandler(ErrorHandler):
       HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
       measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
       paginator (ParsedPageDecoder) and the extractor;
+    - so is a page that says has_more but names no next page (read as the last page, it would end the slice early),
+      and a report page whose buckets leave a day (or hour) of the window asked for uncovered: the API returns a
+      bucket for every one, empty or not;
     - a page that names, as the next page, the token it was asked with fails before its records are read;
     - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
@@ -219,6 +249,8 @@ class AdminApiErrorHandler(ErrorHandler):
         if response is not None and response.ok:
             body = parsed_body(response, self.exact_decimals)
             incomplete = page_problem(body, self.page_keys, self.whole_buckets)
+            if self.whole_buckets and not incomplete:
+                incomplete = window_gap(response, body)
         if incomplete:
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          f"The Anthropic Admin API returned a page that is not whole ({incomplete}); "
@@ -403,12 +435,96 @@ def repeated_own_token(response: requests.Response) -> str:
             f"asked with, so following it would read that page forever: {CHECK_API_URL}.")
 
 
+# Set on a response by the stream's extractor: how many of its page's items (buckets, records, rows, list items) the
+# page's slice had not read before. A page that says there is more but adds none is read again and again.
+_NEW_ITEMS = "_source_claude_new_items"
+# Pages of one slice (a Claude Code day, a list, an analytics day) when nothing tighter bounds them: at 1,000 rows a
+# page, a million rows, far beyond any organization's Claude Code records of a day (one per user, terminal and
+# remote flag), users, API keys, workspaces or invites, or analytics rows of a day.
+MAX_PAGES_PER_SLICE = 1_000
+
+
+def slice_of(response: requests.Response) -> Tuple[str, Tuple[Tuple[str, str], ...]]:
+    """The slice a page belongs to: its request's path and query, without the page token."""
+    parts = urlsplit(request_url(response))
+    tokens = {parameter for parameter, _ in PAGE_TOKENS}
+    return parts.path, tuple(sorted((name, value) for name, values in parse_qs(parts.query).items()
+                                    if name not in tokens for value in values))
+
+
+class SliceItems:
+    """The items one slice of a stream has read (report buckets, records, rows, list items), by key, with a digest of
+    their values: the one rule for an item the API sends twice, in one page or two.
+
+    The same item again (same key, same values) is dropped, with one warning per stream: emitting it would count it
+    twice. The same key with other values is a contradiction the connector cannot settle, and picking either copy
+    could be wrong, so the sync stops in one sentence. After an expired analytics cursor (restarted), the window is
+    read again from its first page while the data refreshes: an item read before is then skipped, whatever its
+    values, and what counts as new is what this pass had not read.
+    """
+
+    def __init__(self, stream: str) -> None:
+        self._stream = stream
+        self._slice: Any = None
+        self._digests: Dict[Any, int] = {}
+        self._this_pass: Optional[Set[Any]] = None
+        self._warned = False
+
+    def page(self, response: requests.Response) -> None:
+        """Starts reading a page: its slice's first page forgets the slice before (slices are read one at a time)."""
+        first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
+        this_slice = slice_of(response)
+        if getattr(response, _RESTARTED_WINDOW, False):
+            self._this_pass = set()
+        elif first_page or this_slice != self._slice:
+            self._digests, self._this_pass = {}, None
+        self._slice = this_slice
+        setattr(response, _NEW_ITEMS, 0)
+
+    def first_time(self, response: requests.Response, key: Any, item: Any, what: str) -> bool:
+        """Whether `item` is new to its slice (counted on the response); False for one read before."""
+        digest = hash(orjson.dumps(item, default=str))
+        known = self._digests.get(key)
+        if self._this_pass is not None:
+            if key not in self._this_pass:
+                self._this_pass.add(key)
+                setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
+            if known is not None:
+                return False  # emitted before the cursor expired
+        elif known is None:
+            setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
+        if known is None:
+            self._digests[key] = digest
+            return True
+        self.again(response, what, known == digest)
+        return False
+
+    def again(self, response: requests.Response, what: str, same_values: bool) -> None:
+        """Drops an item read a second time in one slice (said once per stream), or stops on different values."""
+        if not same_values:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API returned {what} twice for {where(response)}, with different values, "
+                         "so the sync stops rather than count it twice or pick one: run the sync again; if it persists, "
+                         "check that api_url is https://api.anthropic.com, or a proxy that passes responses through "
+                         f"unchanged. {NEXT_SYNC}"),
+                internal_message=f"Two values of {what} in {self._stream}, reading {request_url(response)}",
+                failure_type=FailureType.transient_error,
+            )
+        if not self._warned:
+            self._warned = True
+            logger.warning(f"Dropped a second copy of {what}, which the Anthropic Admin API returned again for "
+                           f"{where(response)}: {self._stream} emits each row once. Later copies are dropped without a "
+                           "warning.")
+
+
 @dataclass
 class NoRepeatedPages(PaginationStrategy):
-    """The manifest's CursorPagination, which ends the sync in one sentence when the API names a page token a second
-    time in one window, or sends more pages than a report window can hold (window_buckets), instead of paging forever.
+    """The manifest's CursorPagination, which ends the sync in one sentence instead of paging forever when the API
+    names a page token a second time in one slice, sends a page that says there is more but adds no item the slice
+    had not read (see SliceItems), or sends more pages than a slice can hold: a report window's buckets
+    (window_buckets), else max_pages.
 
-    It exists because a CursorPagination stop_condition sees only the current response, not the tokens before it.
+    It exists because a CursorPagination stop_condition sees only the current response, not the pages before it.
     The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
     from the slice's first page (no previous token) to its last.
     """
@@ -421,6 +537,8 @@ class NoRepeatedPages(PaginationStrategy):
     window_buckets: Optional[str] = None
     # What one bucket spans, as the sentence that ends the sync names it: days or hours.
     bucket_unit: str = "days"
+    # Interpolated with stream_interval: the most pages of a slice that window_buckets does not bound.
+    max_pages: Optional[str] = None
     # Not written in the manifest: the CDK's factory passes the paginator's decoder.
     decoder: Optional[Decoder] = None
 
@@ -430,6 +548,7 @@ class NoRepeatedPages(PaginationStrategy):
             self.pagination_strategy.decoder = self.decoder
         self._window_buckets = (InterpolatedString.create(self.window_buckets, parameters=parameters)
                                 if self.window_buckets else None)
+        self._max_pages = InterpolatedString.create(self.max_pages or str(MAX_PAGES_PER_SLICE), parameters=parameters)
         self._tokens_seen: Dict[Any, List[Any]] = {}
 
     @property
@@ -463,13 +582,27 @@ class NoRepeatedPages(PaginationStrategy):
                 internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
                 failure_type=FailureType.system_error,
             )
-        buckets = self._buckets_of(stream_slice)
-        if buckets is not None and len(seen) + 1 >= buckets:
+        if getattr(response, _NEW_ITEMS, None) == 0:
             raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API still had more after {len(seen) + 1} pages of {where(response)}, "
-                         f"more pages than its {buckets} {self.bucket_unit} of buckets can fill, so it would page "
-                         f"forever: {CHECK_API_URL}. {NEXT_SYNC}"),
-                internal_message=f"Page {len(seen) + 2} asked for with token {token!r}",
+                message=(f"The Anthropic Admin API said it had more after a page of {where(response)} that held "
+                         "nothing it had not already sent for it, so following it would read the same rows forever: "
+                         f"{CHECK_API_URL}. {NEXT_SYNC}"),
+                internal_message=f"Page {len(seen) + 1} added no new item; its next token is {token!r}",
+                failure_type=FailureType.system_error,
+            )
+        pages, buckets = len(seen) + 1, self._buckets_of(stream_slice)
+        if buckets is not None:
+            bound = f"more pages than its {buckets} {self.bucket_unit} of buckets can fill" if pages >= buckets else ""
+        else:
+            max_pages = int(self._max_pages.eval(self.config, stream_slice=stream_slice))
+            rows = request_query(response).get("limit", ["?"])[0]
+            bound = (f"more than the {max_pages:,} pages of up to {rows} rows each that any organization's data fills"
+                     if pages >= max_pages else "")
+        if bound:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API still had more after {pages} pages of {where(response)}, {bound}, "
+                         f"so it would page forever: {CHECK_API_URL}. {NEXT_SYNC}"),
+                internal_message=f"Page {pages + 1} asked for with token {token!r}",
                 failure_type=FailureType.system_error,
             )
         return token
@@ -867,8 +1000,9 @@ class ReportRowExtractor(RecordExtractor):
     which Jinja can only produce through floats.
 
     A bucket outside the window the request asked for is dropped (with one warning per stream), so the cursor
-    never sees a day it did not ask for. A page whose amount is a JSON number is parsed again with exact
-    decimals, so the amount stays its exact decimal text; only such pages pay for it.
+    never sees a day it did not ask for; so is a bucket, or a row of a bucket, that the window's pages hold twice
+    (see SliceItems). A page whose amount is a JSON number is parsed again with exact decimals, so the amount stays
+    its exact decimal text; only such pages pay for it.
     """
 
     config: Config
@@ -879,6 +1013,7 @@ class ReportRowExtractor(RecordExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._key_dimensions = tuple(self.key_dimensions)
         self._warned_outside = False
+        self._buckets = SliceItems(parameters.get("name") or "this stream")
         # The amount field followed by a number, in a page's text: one search of the bytes per page, no work per row.
         self._numeric_amount = (re.compile(rb'"' + re.escape(self.amount_cents_field.encode()) + rb'"\s*:\s*[-0-9]')
                                 if self.amount_cents_field else None)
@@ -891,16 +1026,24 @@ class ReportRowExtractor(RecordExtractor):
             if exact:
                 page = loads_exact(response.content)
             window = requested_window(response)
+            self._buckets.page(response)
             for bucket in page["data"]:
                 starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
                 if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
                     self._warn_outside(response, starting_at)
                     continue
+                if not self._buckets.first_time(response, starting_at, bucket, f"the bucket of {starting_at}"):
+                    continue
+                rows_of_bucket: Dict[str, Any] = {}
                 for result_row in bucket["results"]:
                     if exact:
                         result_row = with_exact_amount(result_row, amount_field)
                     record = flatten_result_row(result_row, starting_at, ending_at)
-                    record["row_key"] = row_key(record, key_dimensions)
+                    key = record["row_key"] = row_key(record, key_dimensions)
+                    earlier = rows_of_bucket.setdefault(key, result_row)
+                    if earlier is not result_row:
+                        self._buckets.again(response, f"a row of the bucket of {starting_at}", earlier == result_row)
+                        continue
                     if amount_field:
                         add_amount_usd(record, amount_field)
                     yield record
@@ -914,6 +1057,28 @@ class ReportRowExtractor(RecordExtractor):
                 f"{query['starting_at'][0]} to {query['ending_at'][0]} ({urlsplit(request_url(response)).path}): "
                 "a bucket outside the window asked for is never emitted. Later ones are dropped without a warning."
             )
+
+
+@dataclass
+class ListItems(RecordExtractor):
+    """The manifest's DpathExtractor of a list page's `data`, which also emits an item the list's pages hold twice
+    only once (see SliceItems): a DpathExtractor keeps nothing from one page to the next."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    # The fields of the stream's primary key.
+    key: List[str] = field(default_factory=lambda: ["id"])
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._items = SliceItems(parameters.get("name") or "this stream")
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        with unreadable_records_end_the_sync(response):
+            self._items.page(response)
+            for item in whole_page(response)["data"]:
+                key = tuple(item.get(name) for name in self.key)
+                if self._items.first_time(response, key, item, " ".join(map(str, key))):
+                    yield item
 
 
 def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
@@ -1227,7 +1392,8 @@ class ClaudeCodeRecords(RecordExtractor):
 
     It exists because a record's `date` can contradict the request: a null date is the day asked for (else every
     such record would share one row_key across days), and a record dated another day is dropped, with one warning
-    per stream, so the cursor never sees a day it did not ask for.
+    per stream, so the cursor never sees a day it did not ask for; and because a record the day's pages hold twice
+    is emitted once (see SliceItems).
     """
 
     config: Config
@@ -1235,16 +1401,20 @@ class ClaudeCodeRecords(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._warned_other_day = False
+        self._records = SliceItems(parameters.get("name") or "this stream")
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         with unreadable_records_end_the_sync(response):
             asked = request_query(response).get("starting_at", [None])[0]
+            self._records.page(response)
             for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
                 day = utc_day(report_record.get("date")) or asked
                 if asked is not None and day != asked:
                     self._warn_other_day(day, asked)
                     continue
-                yield from self.rows(claude_code_actor(report_record, day), report_record)
+                actor = claude_code_actor(report_record, day)
+                if self._records.first_time(response, actor["row_key"], report_record, f"a Claude Code record of {day}"):
+                    yield from self.rows(actor, report_record)
 
     def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
         raise NotImplementedError
@@ -1635,7 +1805,8 @@ class AnalyticsRowExtractor(RecordExtractor):
     - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
     - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
       AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
-    - after an expired cursor (RestartExpiredCursor), the rows a window already emitted are not emitted again.
+    - a row the window's pages hold twice is emitted once (see SliceItems), and after an expired cursor
+      (RestartExpiredCursor), the rows a window already emitted are not emitted again.
     """
 
     config: Config
@@ -1648,8 +1819,8 @@ class AnalyticsRowExtractor(RecordExtractor):
         self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
         self._warned_outside = self._warned_watermark = False
-        # Per window (its requested start): the row keys emitted, and the data_refreshed_at its pages named.
-        self._emitted: Dict[Any, Set[str]] = {}
+        self._rows = SliceItems(parameters.get("name") or "this stream")
+        # Per window (its requested start): the data_refreshed_at its pages named.
         self._refreshed: Dict[Any, Optional[datetime]] = {}
 
     def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
@@ -1665,9 +1836,8 @@ class AnalyticsRowExtractor(RecordExtractor):
             window = requested_window(response)
             window_start = window[0] if window else None
             if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
-                self._emitted = {window_start: set()}  # a window's first page: the windows before are done
                 self._refreshed.pop(window_start, None)
-            emitted = self._emitted.setdefault(window_start, set())
+            self._rows.page(response)
             refreshed_at = self._watermark(page.get("data_refreshed_at"), response)
             if refreshed_at is not None:
                 known = self._refreshed.get(window_start)
@@ -1677,12 +1847,11 @@ class AnalyticsRowExtractor(RecordExtractor):
                 if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
                     self._warn_outside(response, starting_at)
                     continue
+                record = analytics_record(row, self._money if exact else (), self._money)
+                if not self._rows.first_time(response, record["row_key"], row, f"a row of {starting_at}"):
+                    continue
                 if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
                     continue  # not settled: read by a later sync (see AnalyticsWindows)
-                record = analytics_record(row, self._money if exact else (), self._money)
-                if record["row_key"] in emitted:
-                    continue
-                emitted.add(record["row_key"])
                 for money_field in self._money:
                     usd = cents_to_usd(record.get(money_field))
                     if usd is not None:

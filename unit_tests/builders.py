@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -63,6 +63,24 @@ def bucket_of(start: datetime, width: timedelta, results: Sequence[Mapping[str, 
 def page(*buckets: Mapping[str, Any], next_page: Optional[str] = None) -> HttpResponse:
     body = {"data": list(buckets), "has_more": next_page is not None, "next_page": next_page}
     return HttpResponse(json.dumps(body), 200)
+
+
+def window_page(stream: str, starting_at: str, ending_at: str, *buckets: Mapping[str, Any]) -> HttpResponse:
+    """A window's last page as the API answers it: the buckets given, and an empty bucket for every other day (hour,
+    for hourly buckets) from starting_at to ending_at, oldest first (the API returns every one, empty or not)."""
+    width = timedelta(hours=1) if BUCKETS[stream][0] == "1h" else timedelta(days=1)
+    given = {b["starting_at"]: b for b in buckets}
+    moment, end = (datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ") for value in (starting_at, ending_at))
+    while moment < end:
+        given.setdefault(f"{moment:%Y-%m-%dT%H:%M:%S}Z", bucket_of(moment, width, ()))
+        moment += width
+    return page(*(given[start] for start in sorted(given)))
+
+
+def whole_window(stream: str, starting_at: str, ending_at: str,
+                 *buckets: Mapping[str, Any]) -> Tuple[HttpRequest, HttpResponse]:
+    """A report window's request and its one page: the buckets given, the other days (hours) empty."""
+    return report_request(stream, starting_at, ending_at), window_page(stream, starting_at, ending_at, *buckets)
 
 
 def api_error(status: int, error_type: str, message: str, headers: Optional[Dict[str, str]] = None) -> HttpResponse:
@@ -142,8 +160,8 @@ def read_one_row(stream: str, row: Mapping[str, Any]) -> Dict[str, Any]:
     """The record a report stream makes of one result row, in a bucket on 2025-03-08 (call under a frozen clock of
     2025-03-10)."""
     with HttpMocker() as http_mocker:
-        http_mocker.get(report_request(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", row)))
+        http_mocker.get(*whole_window(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", row)))
         [record] = records_of(read_stream(stream, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
     return record
 

@@ -11,7 +11,7 @@ from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from source_claude import SourceClaude
-from unit_tests.builders import api_error, bucket, config, page, report_request, usage_row
+from unit_tests.builders import api_error, bucket, config, report_request, whole_window, usage_row
 
 LOGGER = logging.getLogger("test")
 
@@ -25,8 +25,8 @@ def run_check(user_config) -> object:
 class TestCheck(TestCase):
     @HttpMocker()
     def test_reads_only_the_last_whole_day(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09", usage_row(output_tokens=1))))
+        http_mocker.get(*whole_window("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09", usage_row(output_tokens=1))))
 
         status = run_check(config(start_date="2024-01-01"))
 
@@ -34,8 +34,8 @@ class TestCheck(TestCase):
 
     @HttpMocker()
     def test_succeeds_on_a_day_without_usage(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09")))
+        http_mocker.get(*whole_window("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09")))
 
         self.assertEqual(run_check(config()).status, Status.SUCCEEDED)
 
@@ -63,8 +63,8 @@ class TestCheck(TestCase):
     def test_on_day_one_tests_the_key_on_the_last_whole_day_and_says_nothing_is_read_yet(self, http_mocker) -> None:
         """Given start_date today (no whole UTC day to read yet), Then check still asks for yesterday, so the key is
         tested, and succeeds saying when the first day can be read."""
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09")))
+        http_mocker.get(*whole_window("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09")))
 
         status = run_check(config(start_date="2025-03-10"))
 
@@ -93,8 +93,8 @@ class TestCheck(TestCase):
 
     @HttpMocker()
     def test_with_an_end_date_in_the_past_reads_the_last_day_before_it(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request("messages_usage", "2025-01-31T00:00:00Z", "2025-02-01T00:00:00Z"),
-                        page(bucket("2025-01-31")))
+        http_mocker.get(*whole_window("messages_usage", "2025-01-31T00:00:00Z", "2025-02-01T00:00:00Z",
+                                      bucket("2025-01-31")))
 
         self.assertEqual(run_check(config(end_date="2025-02-01")).status, Status.SUCCEEDED)
 
@@ -102,8 +102,8 @@ class TestCheck(TestCase):
     def test_uses_the_config_it_is_given(self, http_mocker: HttpMocker) -> None:
         """Given a source built without a config, When check is called with one, Then it probes that config's
         api_url with that config's key, as a caller of the Source interface expects."""
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09")))
+        http_mocker.get(*whole_window("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09")))
         given = config(start_date="2024-01-01")
         with patch("source_claude.source.unreachable_api_url", return_value=None) as probe:
             status = SourceClaude().check(LOGGER, given)

@@ -16,8 +16,9 @@ import freezegun
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.builders import (COST_URL, bucket, config, cost_row, page, read_one_row, read_stream, records_of,
-                                 report_request)
+from unit_tests.builders import (
+    COST_URL, bucket, config, cost_row, whole_window, read_one_row, read_stream, records_of, report_request,
+)
 
 STREAM = "cost_report"
 
@@ -37,8 +38,8 @@ class TestCostReport(TestCase):
             context_window="0-200k",
             inference_geo="global",
         )
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", row)))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -69,8 +70,8 @@ class TestCostReport(TestCase):
             cost_row("40.5", description="Web Search Usage", cost_type="web_search"),
             cost_row("40.5", workspace_id="wrkspc_01", description="Web Search Usage", cost_type="web_search"),
         ]
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", *rows)))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", *rows)))
 
         records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -79,8 +80,8 @@ class TestCostReport(TestCase):
 
     @HttpMocker()
     def test_state_and_lookback(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-07", cost_row("1")), bucket("2025-03-08", cost_row("2"))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-07", cost_row("1")), bucket("2025-03-08", cost_row("2"))))
 
         output = read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-07T00:00:00Z"})
 
@@ -132,7 +133,8 @@ AS_TEXT = {"123.456789012345678901": "123.456789012345678901", "250": "250", "1E
 
 def page_with_numeric_amounts() -> str:
     rows = [cost_row(f"<{n}>", description=f"line {n}") for n in range(len(NUMERIC_AMOUNTS))]
-    body = json.dumps({"data": [bucket("2025-03-08", *rows)], "has_more": False, "next_page": None})
+    body = json.dumps({"data": [bucket("2025-03-08", *rows), bucket("2025-03-09")], "has_more": False,
+                       "next_page": None})
     for n, number in enumerate(NUMERIC_AMOUNTS):
         body = body.replace(f'"<{n}>"', number)
     return body

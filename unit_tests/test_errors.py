@@ -30,6 +30,7 @@ from unit_tests.builders import (
     claude_code_request,
     config,
     page,
+    window_page,
     read_stream,
     records_of,
     report_request,
@@ -108,7 +109,7 @@ def test_400_fails_with_the_api_message(stream: str) -> None:
 def test_429_waits_for_retry_after(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down", {"retry-after": "30"}),
-        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
+        window_page(stream, *WINDOW, bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [31]
@@ -120,7 +121,7 @@ def test_429_without_retry_after_backs_off_exponentially(stream: str) -> None:
     output, waits = read_once(stream, [
         api_error(429, "rate_limit_error", "slow down"),
         api_error(429, "rate_limit_error", "slow down"),
-        page(bucket("2025-03-08", ONE_ROW_OF[stream])),
+        window_page(stream, *WINDOW, bucket("2025-03-08", ONE_ROW_OF[stream])),
     ])
 
     assert waits == [3, 5]
@@ -130,7 +131,7 @@ def test_429_without_retry_after_backs_off_exponentially(stream: str) -> None:
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 529])
 def test_server_errors_are_retried_with_backoff(status: int) -> None:
     output, waits = read_once("messages_usage", [api_error(status, "api_error", "boom")] * 3 + [
-        page(bucket("2025-03-08", usage_row(output_tokens=9)))
+        window_page("messages_usage", *WINDOW, bucket("2025-03-08", usage_row(output_tokens=9)))
     ])
 
     assert waits == [3, 5, 9]
@@ -177,7 +178,7 @@ def page_with_bucket(**broken) -> str:
 def test_a_200_that_is_not_a_report_page_is_fetched_again(body: str) -> None:
     output, waits = read_once("messages_usage", [
         HttpResponse(body, 200),
-        page(bucket("2025-03-08", usage_row(output_tokens=9))),
+        window_page("messages_usage", *WINDOW, bucket("2025-03-08", usage_row(output_tokens=9))),
     ])
 
     assert [r["output_tokens"] for r in records_of(output)] == [9]
@@ -218,8 +219,8 @@ def test_a_page_that_is_never_whole_ends_saying_what_was_wrong_and_what_to_check
 
 @both_streams
 def test_a_result_row_that_cannot_be_read_ends_the_sync_in_one_sentence(stream: str) -> None:
-    body = json.dumps({"data": [bucket("2025-03-08", ONE_ROW_OF[stream], "unreadable")], "has_more": False,
-                       "next_page": None})
+    body = json.dumps({"data": [bucket("2025-03-08", ONE_ROW_OF[stream], "unreadable"), bucket("2025-03-09")],
+                       "has_more": False, "next_page": None})
     output, _ = read_once(stream, HttpResponse(body, 200), expecting_exception=True)
 
     error = first_error(output)

@@ -19,7 +19,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
-    bucket, config, page, read_one_row, read_stream, records_of, report_request, usage_row,
+    bucket, config, page, whole_window, read_one_row, read_stream, records_of, report_request, usage_row,
 )
 
 STREAM = "messages_usage"
@@ -30,11 +30,11 @@ class TestWindowsAndRequests(TestCase):
     @HttpMocker()
     def test_windows_are_31_days_and_ending_at_is_the_next_window_start(self, http_mocker: HttpMocker) -> None:
         """Given start_date 2025-01-01 and now 03-10 12:00, When reading, Then three windows meet exactly at their edges."""
-        http_mocker.get(report_request(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"),
-                        page(bucket("2025-01-31", usage_row(model="m", output_tokens=1))))
-        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
-                        page(bucket("2025-02-01", usage_row(model="m", output_tokens=2))))
-        http_mocker.get(report_request(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z",
+                                      bucket("2025-01-31", usage_row(model="m", output_tokens=1))))
+        http_mocker.get(*whole_window(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z",
+                                      bucket("2025-02-01", usage_row(model="m", output_tokens=2))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         output = read_stream(STREAM, config(), sync_mode=SyncMode.full_refresh)
 
@@ -43,23 +43,23 @@ class TestWindowsAndRequests(TestCase):
     @HttpMocker()
     def test_a_75_day_range_costs_three_requests(self, http_mocker: HttpMocker) -> None:
         """Given 75 days from start_date to end_date, Then exactly three requests are made (31 + 31 + 13 days)."""
-        http_mocker.get(report_request(STREAM, "2024-12-01T00:00:00Z", "2025-01-01T00:00:00Z"), page())
-        http_mocker.get(report_request(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), page())
-        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-02-14T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2024-12-01T00:00:00Z", "2025-01-01T00:00:00Z"))
+        http_mocker.get(*whole_window(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"))
+        http_mocker.get(*whole_window(STREAM, "2025-02-01T00:00:00Z", "2025-02-14T00:00:00Z"))
 
         read_stream(STREAM, config(start_date="2024-12-01", end_date="2025-02-14"), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_a_start_date_inside_a_day_starts_at_the_next_midnight(self, http_mocker: HttpMocker) -> None:
         """Given start_date 2025-03-01T06:00+02:00 (04:00 UTC), Then nothing before 2025-03-02T00:00Z is requested."""
-        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-02T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         read_stream(STREAM, config(start_date="2025-03-01T06:00:00+02:00"), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_a_future_end_date_is_read_as_now(self, http_mocker: HttpMocker) -> None:
         """Given end_date in 2030, Then the last request ends at the last midnight UTC (today is unfinished)."""
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         read_stream(STREAM, config(start_date="2025-03-01", end_date="2030-01-01"), sync_mode=SyncMode.full_refresh)
 
@@ -78,7 +78,8 @@ class TestWindowsAndRequests(TestCase):
         http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z", page="page_Mg=="),
                         page(bucket("2025-03-02", usage_row(output_tokens=2)), next_page="page_Mw=="))
         http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z", page="page_Mw=="),
-                        page(bucket("2025-03-03", usage_row(output_tokens=3))))
+                        page(bucket("2025-03-03", usage_row(output_tokens=3)),
+                             *(bucket(f"2025-03-0{day}") for day in range(4, 10))))
 
         output = read_stream(STREAM, config(start_date="2025-03-01"), sync_mode=SyncMode.full_refresh)
 
@@ -102,8 +103,8 @@ class TestRecords(TestCase):
             service_tier="standard",
             context_window="0-200k",
         )
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", row), bucket("2025-03-09")))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", row), bucket("2025-03-09")))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -131,8 +132,8 @@ class TestRecords(TestCase):
         record has no value for them (null in the destination) and is still keyed."""
         row = {"uncached_input_tokens": 7, "output_tokens": 3, "model": "m", "workspace_id": None,
                "api_key_id": None, "cache_creation": None}
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", row)))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -146,8 +147,8 @@ class TestRecords(TestCase):
     def test_unknown_fields_pass_through(self, http_mocker: HttpMocker) -> None:
         """Given a row with fields the docs do not list yet, Then they reach the record instead of failing the sync."""
         row = usage_row(model="m", speed="fast", server_tool_use={"web_search_requests": 1, "web_fetch_requests": 4})
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", row)))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -160,8 +161,8 @@ class TestRecords(TestCase):
         variants = [usage_row(**base)] + [usage_row(**{**base, name: None}) for name in base] + [
             usage_row(**{**base, "model": "None"})
         ]
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", *variants), bucket("2025-03-09", usage_row(**base))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", *variants), bucket("2025-03-09", usage_row(**base))))
 
         records = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
@@ -173,8 +174,9 @@ class TestRecords(TestCase):
 class TestIncremental(TestCase):
     @HttpMocker()
     def test_state_is_the_newest_bucket_read(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-08", usage_row(output_tokens=1)), bucket("2025-03-09", usage_row())))
+        http_mocker.get(*whole_window(STREAM, "2025-03-01T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-08", usage_row(output_tokens=1)),
+                                      bucket("2025-03-09", usage_row())))
 
         output = read_stream(STREAM, config(start_date="2025-03-01"))
 
@@ -183,8 +185,8 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_resumes_lookback_days_before_the_state(self, http_mocker: HttpMocker) -> None:
         """Given state 03-09 and lookback 3, Then the sync re-reads from 03-06."""
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09", usage_row(output_tokens=5))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09", usage_row(output_tokens=5))))
 
         output = read_stream(STREAM, config(lookback_window_days=3), state={"starting_at": "2025-03-09T00:00:00Z"})
 
@@ -192,19 +194,19 @@ class TestIncremental(TestCase):
 
     @HttpMocker()
     def test_lookback_defaults_to_three_days(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-06T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         read_stream(STREAM, config(), state={"starting_at": "2025-03-09T00:00:00Z"})
 
     @HttpMocker()
     def test_zero_lookback_rereads_the_state_day_only(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         read_stream(STREAM, config(lookback_window_days=0), state={"starting_at": "2025-03-09T00:00:00Z"})
 
     @HttpMocker()
     def test_lookback_never_reaches_before_start_date(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         read_stream(STREAM, config(start_date="2025-03-08", lookback_window_days=10),
                     state={"starting_at": "2025-03-09T00:00:00Z"})
@@ -213,8 +215,8 @@ class TestIncremental(TestCase):
     def test_state_moves_past_days_without_usage(self, http_mocker: HttpMocker) -> None:
         """Given state 03-01 and no usage since, When reading, Then the state is the last bucket read (03-09), so the
         next sync re-reads only its lookback instead of every day since 03-01."""
-        http_mocker.get(report_request(STREAM, "2025-02-26T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(*(bucket(f"2025-03-0{day}") for day in range(1, 10))))
+        http_mocker.get(*whole_window(STREAM, "2025-02-26T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      *(bucket(f"2025-03-0{day}") for day in range(1, 10))))
 
         output = read_stream(STREAM, config(), state={"starting_at": "2025-03-01T00:00:00Z"})
 
@@ -223,10 +225,10 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_each_window_read_whole_checkpoints_its_last_bucket(self, http_mocker: HttpMocker) -> None:
         """Given usage only on 01-01 and three windows, Then each window ends with a state at its last bucket."""
-        http_mocker.get(report_request(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"),
-                        page(bucket("2025-01-01", usage_row(output_tokens=1))))
-        http_mocker.get(report_request(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"), page())
-        http_mocker.get(report_request(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z",
+                                      bucket("2025-01-01", usage_row(output_tokens=1))))
+        http_mocker.get(*whole_window(STREAM, "2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"))
+        http_mocker.get(*whole_window(STREAM, "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
 
         output = read_stream(STREAM, config())
 

@@ -20,7 +20,7 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
-    bucket, config, hourly_bucket, page, read_stream, records_of, report_request, usage_row,
+    bucket, config, hourly_bucket, page, whole_window, read_stream, records_of, report_request, usage_row,
 )
 
 STREAM = "messages_usage_hourly"
@@ -39,15 +39,15 @@ class TestWindowsAndRequests(TestCase):
         12:00 are read in ceil(720 / 168) = 5 windows that meet exactly, the last ending at the last whole hour."""
         edges = ["2025-02-08T12", "2025-02-15T12", "2025-02-22T12", "2025-03-01T12", "2025-03-08T12", "2025-03-10T12"]
         for start, end in zip(edges, edges[1:]):
-            http_mocker.get(report_request(STREAM, f"{start}:00:00Z", f"{end}:00:00Z"), page())
+            http_mocker.get(*whole_window(STREAM, f"{start}:00:00Z", f"{end}:00:00Z"))
 
         read_stream(STREAM, config(), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_hourly_start_date_inside_an_hour_starts_at_the_next_whole_hour(self, http_mocker: HttpMocker) -> None:
         """Given hourly_start_date 03-10T09:15+02:00 (07:15 UTC), Then reading starts at 08:00 UTC."""
-        http_mocker.get(report_request(STREAM, "2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z"),
-                        page(hourly_bucket("2025-03-10T08", usage_row(output_tokens=8))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z",
+                                      hourly_bucket("2025-03-10T08", usage_row(output_tokens=8))))
 
         output = read_stream(STREAM, config(hourly_start_date="2025-03-10T09:15:00+02:00"),
                              sync_mode=SyncMode.full_refresh)
@@ -57,21 +57,21 @@ class TestWindowsAndRequests(TestCase):
     @HttpMocker()
     def test_the_default_start_is_never_before_start_date(self, http_mocker: HttpMocker) -> None:
         """Given start_date 03-09T05:30Z and no hourly_start_date, Then nothing before 03-09T06:00Z is asked for."""
-        http_mocker.get(report_request(STREAM, "2025-03-09T06:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-09T06:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(start_date="2025-03-09T05:30:00Z"), sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_end_date_ends_the_last_window_at_its_hour(self, http_mocker: HttpMocker) -> None:
         """Given end_date 03-10T03:45Z, Then the last bucket read is 02:00-03:00 (03:00 has not ended by end_date)."""
-        http_mocker.get(report_request(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T03:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T03:00:00Z"))
 
         read_stream(STREAM, config(hourly_start_date="2025-03-09", end_date="2025-03-10T03:45:00Z"),
                     sync_mode=SyncMode.full_refresh)
 
     @HttpMocker()
     def test_a_future_end_date_is_read_as_the_last_whole_hour(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-10T00:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T00:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(hourly_start_date="2025-03-10", end_date="2030-01-01"),
                     sync_mode=SyncMode.full_refresh)
@@ -122,10 +122,10 @@ class TestRecords(TestCase):
                         cache_creation={"ephemeral_1h_input_tokens": 1000, "ephemeral_5m_input_tokens": 500},
                         server_tool_use={"web_search_requests": 10}, model="claude-opus-4-1", workspace_id="wrkspc_01",
                         api_key_id="apikey_01", service_tier="standard", context_window="0-200k")
-        http_mocker.get(report_request(STREAM, "2025-03-10T11:00:00Z", "2025-03-10T12:00:00Z"),
-                        page(hourly_bucket("2025-03-10T11", row)))
-        http_mocker.get(report_request("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z"),
-                        page(bucket("2025-03-09", row)))
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T11:00:00Z", "2025-03-10T12:00:00Z",
+                                      hourly_bucket("2025-03-10T11", row)))
+        http_mocker.get(*whole_window("messages_usage", "2025-03-09T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09", row)))
 
         [hourly] = records_of(read_stream(STREAM, config(hourly_start_date="2025-03-10T11:00:00Z"),
                                           sync_mode=SyncMode.full_refresh))
@@ -143,8 +143,8 @@ class TestRecords(TestCase):
     def test_one_record_per_row_of_each_hour_each_with_its_own_key(self, http_mocker: HttpMocker) -> None:
         """Given the same groups in three consecutive hours, Then each hour's rows are records with distinct keys."""
         groups = [usage_row(model="m", api_key_id=key, output_tokens=1) for key in ("k1", "k2")]
-        http_mocker.get(report_request(STREAM, "2025-03-10T09:00:00Z", "2025-03-10T12:00:00Z"),
-                        page(*(hourly_bucket(f"2025-03-10T{hour}", *groups) for hour in ("09", "10", "11"))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T09:00:00Z", "2025-03-10T12:00:00Z",
+                                      *(hourly_bucket(f"2025-03-10T{hour}", *groups) for hour in ("09", "10", "11"))))
 
         records = records_of(read_stream(STREAM, config(hourly_start_date="2025-03-10T09:00:00Z"),
                                          sync_mode=SyncMode.full_refresh))
@@ -157,8 +157,9 @@ class TestRecords(TestCase):
 class TestIncremental(TestCase):
     @HttpMocker()
     def test_state_is_the_last_hour_read_with_or_without_rows(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z"),
-                        page(hourly_bucket("2025-03-10T09", usage_row(output_tokens=1)), hourly_bucket("2025-03-10T11")))
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z",
+                                      hourly_bucket("2025-03-10T09", usage_row(output_tokens=1)),
+                                      hourly_bucket("2025-03-10T11")))
 
         output = read_stream(STREAM, config(hourly_start_date="2025-03-10T08:00:00Z"))
 
@@ -167,8 +168,8 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_each_window_read_whole_checkpoints_its_last_hour(self, http_mocker: HttpMocker) -> None:
         """Given eight days to read, Then the first window checkpoints its 168th hour, the second the last whole one."""
-        http_mocker.get(report_request(STREAM, "2025-03-02T00:00:00Z", "2025-03-09T00:00:00Z"), page())
-        http_mocker.get(report_request(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-02T00:00:00Z", "2025-03-09T00:00:00Z"))
+        http_mocker.get(*whole_window(STREAM, "2025-03-09T00:00:00Z", "2025-03-10T12:00:00Z"))
 
         output = read_stream(STREAM, config(hourly_start_date="2025-03-02"))
 
@@ -177,8 +178,8 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_resumes_the_lookback_hours_before_the_state(self, http_mocker: HttpMocker) -> None:
         """Given state 11:00 and lookback 5 hours, Then the sync re-reads from 06:00: one request."""
-        http_mocker.get(report_request(STREAM, "2025-03-10T06:00:00Z", "2025-03-10T12:00:00Z"),
-                        page(hourly_bucket("2025-03-10T11", usage_row(output_tokens=5))))
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T06:00:00Z", "2025-03-10T12:00:00Z",
+                                      hourly_bucket("2025-03-10T11", usage_row(output_tokens=5))))
 
         output = read_stream(STREAM, config(hourly_lookback_window_hours=5), state={"starting_at": "2025-03-10T11:00:00Z"})
 
@@ -189,7 +190,7 @@ class TestIncremental(TestCase):
             self, http_mocker: HttpMocker) -> None:
         """Given state 11:00 and no hourly lookback, Then the sync re-reads 118 hours, from 03-05T13:00: before 03-06,
         where messages_usage (state 03-09, lookback 3 days) re-reads from."""
-        http_mocker.get(report_request(STREAM, "2025-03-05T13:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-05T13:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(), state={"starting_at": "2025-03-10T11:00:00Z"})
 
@@ -200,9 +201,9 @@ class TestIncremental(TestCase):
         lookback_window_days 5, Then both streams re-read from 03-03T00:00: the hourly lookback (24 x 5 + 46 = 166
         hours) reaches the first day messages_usage re-reads however late the syncs run."""
         with freezegun.freeze_time("2025-03-10T23:34:56Z"):
-            http_mocker.get(report_request(STREAM, "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"), page())
-            http_mocker.get(report_request(STREAM, "2025-03-10T00:00:00Z", "2025-03-10T23:00:00Z"), page())
-            http_mocker.get(report_request("messages_usage", "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"), page())
+            http_mocker.get(*whole_window(STREAM, "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"))
+            http_mocker.get(*whole_window(STREAM, "2025-03-10T00:00:00Z", "2025-03-10T23:00:00Z"))
+            http_mocker.get(*whole_window("messages_usage", "2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z"))
 
             read_stream(STREAM, config(lookback_window_days=5), state={"starting_at": "2025-03-09T22:00:00Z"})
             read_stream("messages_usage", config(lookback_window_days=5), state={"starting_at": "2025-03-08T00:00:00Z"})
@@ -210,7 +211,7 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_a_day_old_state_reads_only_the_lookback_and_the_new_hours(self, http_mocker: HttpMocker) -> None:
         """Given a state 26 hours old, Then one request reads the 118 lookback hours and the 26 new ones."""
-        http_mocker.get(report_request(STREAM, "2025-03-04T12:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-04T12:00:00Z", "2025-03-10T12:00:00Z"))
 
         output = read_stream(STREAM, config(), state={"starting_at": "2025-03-09T10:00:00Z"})
 
@@ -218,21 +219,21 @@ class TestIncremental(TestCase):
 
     @HttpMocker()
     def test_zero_lookback_rereads_the_state_hour_only(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(report_request(STREAM, "2025-03-10T11:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T11:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(hourly_lookback_window_hours=0), state={"starting_at": "2025-03-10T11:00:00Z"})
 
     @HttpMocker()
     def test_a_state_inside_an_hour_is_moved_to_its_hour(self, http_mocker: HttpMocker) -> None:
         """Given a hand-edited state 09:27:13+01:00 (08:27:13 UTC), Then it is read as 08:00 UTC, minus the lookback."""
-        http_mocker.get(report_request(STREAM, "2025-03-10T06:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T06:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(hourly_lookback_window_hours=2), state={"starting_at": "2025-03-10T09:27:13+01:00"})
 
     @HttpMocker()
     def test_a_state_past_the_last_whole_hour_is_read_as_it_with_a_warning(self, http_mocker: HttpMocker) -> None:
         """Given a state of the unfinished hour (12:00), Then it is read as 11:00, the last hour that has ended."""
-        http_mocker.get(report_request(STREAM, "2025-03-10T10:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T10:00:00Z", "2025-03-10T12:00:00Z"))
 
         # The package says it when it builds the source (it refuses bad state before reading), so it is logged.
         with self.assertLogs("airbyte", level="WARNING") as logged:
@@ -244,7 +245,7 @@ class TestIncremental(TestCase):
     @HttpMocker()
     def test_the_lookback_never_reaches_before_hourly_start_date(self, http_mocker: HttpMocker) -> None:
         """(A start_date of 10:00 today would do the same, but the package refuses it: no whole day for the others.)"""
-        http_mocker.get(report_request(STREAM, "2025-03-10T10:00:00Z", "2025-03-10T12:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-03-10T10:00:00Z", "2025-03-10T12:00:00Z"))
 
         read_stream(STREAM, config(hourly_start_date="2025-03-10T10:00:00Z"), state={"starting_at": "2025-03-10T11:00:00Z"})
 
@@ -252,7 +253,7 @@ class TestIncremental(TestCase):
     def test_a_state_older_than_the_default_30_days_is_read_on_from(self, http_mocker: HttpMocker) -> None:
         """Given a state of 01-09 11:00 (two months old) and no hourly_start_date, Then the sync reads from the
         state's lookback, not from 30 days ago: the 30 days apply to a stream without state only."""
-        http_mocker.get(report_request(STREAM, "2025-01-09T09:00:00Z", "2025-01-09T13:00:00Z"), page())
+        http_mocker.get(*whole_window(STREAM, "2025-01-09T09:00:00Z", "2025-01-09T13:00:00Z"))
 
         read_stream(STREAM, config(hourly_lookback_window_hours=2, end_date="2025-01-09T13:30:00Z"),
                     state={"starting_at": "2025-01-09T11:00:00Z"})
@@ -263,6 +264,6 @@ class TestIncremental(TestCase):
         sync (the state is not handed to a stream read in full refresh)."""
         edges = ["2025-02-08T12", "2025-02-15T12", "2025-02-22T12", "2025-03-01T12", "2025-03-08T12", "2025-03-10T12"]
         for start, end in zip(edges, edges[1:]):
-            http_mocker.get(report_request(STREAM, f"{start}:00:00Z", f"{end}:00:00Z"), page())
+            http_mocker.get(*whole_window(STREAM, f"{start}:00:00Z", f"{end}:00:00Z"))
 
         read_stream(STREAM, config(), state={"starting_at": "2025-03-10T11:00:00Z"}, sync_mode=SyncMode.full_refresh)

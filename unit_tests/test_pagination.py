@@ -13,6 +13,7 @@ A connector that loops would hang these tests (a repeated Claude Code page comes
 Code streams share, never from the server again), so past twenty pages a read fails instead.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 from unittest.mock import patch
@@ -32,6 +33,7 @@ from unit_tests.builders import (
     claude_code_request,
     config,
     cost_row,
+    hourly_bucket,
     list_page,
     list_request,
     page,
@@ -39,6 +41,8 @@ from unit_tests.builders import (
     records_of,
     report_request,
     usage_row,
+    whole_window,
+    window_page,
 )
 
 ASKED_AGAIN = api_error(400, "invalid_request_error", "test server: this page was asked for already")
@@ -203,3 +207,121 @@ def test_a_report_window_paged_one_bucket_at_a_time_is_read_whole() -> None:
         output = read_stream("messages_usage", config(start_date="2025-03-07"), sync_mode=SyncMode.full_refresh)
 
     assert [r["output_tokens"] for r in records_of(output)] == [7, 8, 9]
+
+
+def endless_page(stream: str, items: List[Dict[str, Any]], token: str) -> HttpResponse:
+    """A page of `items` that says there is more, naming `token` next (for a list, as the last id, whatever the
+    items are: what a server that makes up fresh tokens sends)."""
+    if stream == "users":
+        body = {"data": items, "has_more": True, "first_id": items[0]["id"], "last_id": token}
+        return HttpResponse(json.dumps(body), 200)
+    return STREAMS[stream].answer(items, token)
+
+
+@every_stream
+def test_a_page_with_nothing_new_ends_the_sync_whatever_token_it_names_next(stream: str) -> None:
+    """Given a server that answers every page with the same items and a fresh token (it ignores the token it is
+    sent, and makes up the next), When reading, Then the second page, which adds nothing, ends the sync in one
+    sentence: two requests, each item emitted once."""
+    paged = STREAMS[stream]
+    items = [paged.item(1), paged.item(2)]
+    with HttpMocker() as http_mocker:
+        requests = [paged.request(token) for token in (None, "page_1", "page_2")]
+        http_mocker.get(requests[0], endless_page(stream, items, "page_1"))
+        http_mocker.get(requests[1], endless_page(stream, items, "page_2"))
+        http_mocker.get(requests[2], ASKED_AGAIN)
+
+        output = read(paged)
+
+        http_mocker.assert_number_of_calls(requests[1], 1)
+        http_mocker.assert_number_of_calls(requests[2], 0)
+    error = the_error(output)
+    assert error.failure_type == FailureType.system_error
+    assert "held nothing it had not already sent" in error.message, error.message
+    assert "check that api_url is https://api.anthropic.com" in error.message
+    assert len(records_of(output)) == 2
+    assert_no_record_twice(output)
+
+
+def page_without_next_token(stream: str, items: List[Dict[str, Any]]) -> HttpResponse:
+    token_field = "last_id" if stream == "users" else "next_page"
+    return HttpResponse(json.dumps({"data": items, "has_more": True, token_field: None}), 200)
+
+
+@every_stream
+def test_has_more_without_a_next_token_is_a_page_that_is_not_whole(stream: str) -> None:
+    """Given a page that says has_more true but names no next page (next_page or last_id null), When reading, Then it
+    is fetched again like any page that is not whole, and after five retries the sync ends in one sentence, without
+    reading it as the last page."""
+    paged = STREAMS[stream]
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        first = paged.request(None)
+        http_mocker.get(first, page_without_next_token(stream, [paged.item(1)]))
+
+        output = read(paged)
+
+        http_mocker.assert_number_of_calls(first, 6)
+    error = the_error(output)
+    assert "page that is not whole (it says has_more true but names no next page) through 5 retries" in error.message
+    assert records_of(output) == []
+
+
+def test_has_more_without_a_next_token_keeps_the_state_at_the_last_day_read_whole() -> None:
+    """Given Claude Code days 03-09 (whole) and 03-10 (has_more true, no next page), When reading incrementally,
+    Then the sync fails and the state stays at 03-09: 03-10 is read again by the next sync."""
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        http_mocker.get(claude_code_request("2025-03-09"), page(claude_code_record("2025-03-09")))
+        http_mocker.get(claude_code_request("2025-03-10"),
+                        page_without_next_token("claude_code_usage", [claude_code_record("2025-03-10")]))
+
+        output = read_stream("claude_code_usage", config(start_date="2025-03-09"), expecting_exception=True)
+
+    assert the_error(output)
+    assert [record["date"] for record in records_of(output)] == ["2025-03-09"]
+    assert output.most_recent_state.stream_state.__dict__ == {"date": "2025-03-09"}
+
+
+def test_a_report_window_whose_buckets_stop_short_is_fetched_again_then_fails_keeping_the_state() -> None:
+    """Given a first window read whole and a second whose page ends on 02-20 and says there is no more (the API
+    returns a bucket for every day asked for, empty or not), When reading incrementally, Then the second window is
+    fetched again five times and the sync ends in one sentence: its days are not read as empty, and the state stays
+    at the first window's last day (the third window is read too), so the next sync reads the second again."""
+    first, second = ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z")
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        http_mocker.get(*whole_window("messages_usage", *first, bucket("2025-01-31", usage_row(output_tokens=1))))
+        short = window_page("messages_usage", second[0], "2025-02-20T00:00:00Z", bucket("2025-02-02", usage_row()))
+        second_request = report_request("messages_usage", *second)
+        http_mocker.get(second_request, short)
+        http_mocker.get(*whole_window("messages_usage", "2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      bucket("2025-03-09", usage_row(output_tokens=3))))
+
+        output = read_stream("messages_usage", config(start_date="2025-01-01"), expecting_exception=True)
+
+        http_mocker.assert_number_of_calls(second_request, 6)
+    error = the_error(output)
+    assert ("page that is not whole (its buckets stop at 2025-02-20T00:00:00Z, short of the window's end at "
+            "2025-03-04T00:00:00Z, and it says there is no more) through 5 retries") in error.message, error.message
+    assert "/v1/organizations/usage_report/messages for 2025-02-01T00:00:00Z to 2025-03-04T00:00:00Z" in error.message
+    assert [record["output_tokens"] for record in records_of(output)] == [1, 3]
+    assert output.most_recent_state.stream_state.starting_at == "2025-01-31T00:00:00Z"
+
+
+@pytest.mark.parametrize("stream,window,buckets,problem", [
+    ("cost_report", ("2025-03-07T00:00:00Z", "2025-03-10T00:00:00Z"), ["2025-03-07", "2025-03-09"],
+     "it has no bucket from 2025-03-08T00:00:00Z to 2025-03-09T00:00:00Z"),
+    ("cost_report", ("2025-03-07T00:00:00Z", "2025-03-10T00:00:00Z"), [],
+     "its buckets stop at 2025-03-07T00:00:00Z, short of the window's end at 2025-03-10T00:00:00Z"),
+    ("messages_usage_hourly", ("2025-03-10T08:00:00Z", "2025-03-10T12:00:00Z"), ["2025-03-10T08", "2025-03-10T09"],
+     "its buckets stop at 2025-03-10T10:00:00Z, short of the window's end at 2025-03-10T12:00:00Z"),
+], ids=["a day missing", "no bucket", "the last hours missing"])
+def test_a_report_page_that_leaves_part_of_its_window_uncovered_is_not_whole(stream, window, buckets, problem) -> None:
+    hourly = stream == "messages_usage_hourly"
+    with HttpMocker() as http_mocker, patch("time.sleep"):
+        request = report_request(stream, *window)
+        http_mocker.get(request, page(*((hourly_bucket if hourly else bucket)(start) for start in buckets)))
+
+        output = read_stream(stream, config(start_date=window[0][:10], hourly_start_date=window[0]),
+                             sync_mode=SyncMode.full_refresh, expecting_exception=True)
+
+        http_mocker.assert_number_of_calls(request, 6)
+    assert f"page that is not whole ({problem}" in the_error(output).message, the_error(output).message

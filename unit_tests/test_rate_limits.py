@@ -24,7 +24,9 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from source_claude.components import OrganizationPace
-from unit_tests.builders import api_error, bucket, config, page, read_stream, records_of, report_request, usage_row
+from unit_tests.builders import (
+    api_error, bucket, config, read_stream, records_of, report_request, usage_row, window_page,
+)
 
 NOW = datetime(2025, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
 STREAM = "messages_usage"
@@ -42,9 +44,9 @@ def rate_limited(reset_in_seconds: float, limit: int = 2, should_retry: str = "t
     })
 
 
-def a_page(day: str = "2025-03-08") -> HttpResponse:
-    """A page with one bucket, of `day`: it must lie in the window asked for, or the connector drops it."""
-    return page(bucket(day, usage_row(output_tokens=9)))
+def a_page(window: Tuple[str, str] = ONE_WINDOW) -> HttpResponse:
+    """The window's page, with one row on its first day."""
+    return window_page(STREAM, *window, bucket(window[0][:10], usage_row(output_tokens=9)))
 
 
 def read_with(responses: List[HttpResponse], user_config: Dict = None, windows: Tuple = (ONE_WINDOW,),
@@ -55,7 +57,7 @@ def read_with(responses: List[HttpResponse], user_config: Dict = None, windows: 
             patch("time.sleep", side_effect=lambda seconds: clock.tick(timedelta(seconds=seconds))) as sleep:
         http_mocker.get(report_request(STREAM, *windows[0]), responses)
         for window in windows[1:]:
-            http_mocker.get(report_request(STREAM, *window), a_page(window[0][:10]))
+            http_mocker.get(report_request(STREAM, *window), a_page(window))
         output = read_stream(STREAM, user_config or config(start_date=windows[0][0][:10]),
                              sync_mode=SyncMode.full_refresh, expecting_exception=expecting_exception)
     # The backoff library also sleeps 0 s between tries (it waits in the CDK's callback instead).
@@ -105,7 +107,7 @@ def test_after_a_429_the_rest_of_the_sync_is_paced_to_the_limit_it_named() -> No
     goes with it, and the one after waits until the window has passed since the retry."""
     windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
-    output, sleeps = read_with([rate_limited(reset_in_seconds=69), a_page("2025-01-01")], windows=windows)
+    output, sleeps = read_with([rate_limited(reset_in_seconds=69), a_page(windows[0])], windows=windows)
 
     # The retry: 69 s until the reset and the CDK's second. The third window's request: 70 s after the retry.
     assert sleeps == [70.0, 70.0]
@@ -138,7 +140,8 @@ def test_the_window_is_measured_from_the_first_request_the_limit_counted() -> No
 def test_max_requests_per_minute_paces_from_the_first_request() -> None:
     windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
-    output, sleeps = read_with([a_page("2025-01-01")], user_config=config(start_date="2025-01-01", max_requests_per_minute=20),
+    output, sleeps = read_with([a_page(windows[0])],
+                               user_config=config(start_date="2025-01-01", max_requests_per_minute=20),
                                windows=windows)
 
     assert sleeps == [3.0, 3.0]  # one request every 60 / 20 = 3 s

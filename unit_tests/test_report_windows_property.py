@@ -40,7 +40,19 @@ HOUR = timedelta(hours=1)
 MAX_DAYS_PER_REQUEST = 31
 MAX_HOURS_PER_REQUEST = 168
 DEFAULT_HOURLY_HISTORY = 30 * DAY
-EMPTY_PAGE = {"data": [], "has_more": False, "next_page": None}
+
+
+def empty_window(request, context) -> dict:
+    """The page the API answers a window without usage: an empty bucket for each of its days (hours)."""
+    query = parse_qs(urlsplit(request.url).query)
+    width = HOUR if query["bucket_width"] == ["1h"] else DAY
+    moment, end = isoparse(query["starting_at"][0]), isoparse(query["ending_at"][0])
+    buckets = []
+    while moment < end:
+        buckets.append({"starting_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "ending_at": (moment + width).strftime("%Y-%m-%dT%H:%M:%SZ"), "results": []})
+        moment += width
+    return {"data": buckets, "has_more": False, "next_page": None}
 # Clock times that sit on the edges of a UTC day, where off-by-one-second mistakes live; any other time too.
 EDGE_TIMES = [time(0, 0, 0), time(0, 0, 1), time(0, 0, 59), time(12, 0), time(23, 59, 59)]
 UTC_OFFSETS = ["Z", "+00:00", "+02:00", "-05:00", "+14:00", "-12:00"]
@@ -156,7 +168,7 @@ def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
     saved = StateBuilder().with_stream_state(stream, {"starting_at": state}).build() if state else None
     expected = expected_windows(now, start_date, end_date, state, 3 if lookback is None else lookback)
     with freezegun.freeze_time(now), requests_mock.Mocker() as api:
-        api.get(requests_mock.ANY, json=EMPTY_PAGE)
+        api.get(requests_mock.ANY, json=empty_window)
         try:
             source = SourceClaude(catalog=configured, config=user_config, state=saved)
         except AirbyteTracedException as refused:
@@ -199,7 +211,7 @@ def test_every_hourly_request_is_whole_utc_hours_never_the_unfinished_one_and_th
     expected = expected_hourly_windows(now, start_date, hourly_start_date, end_date, state,
                                        118 if lookback is None else lookback)  # 24 x 3 lookback days + 46
     with freezegun.freeze_time(now), requests_mock.Mocker() as api:
-        api.get(requests_mock.ANY, json=EMPTY_PAGE)
+        api.get(requests_mock.ANY, json=empty_window)
         try:
             source = SourceClaude(catalog=configured, config=user_config, state=saved)
         except AirbyteTracedException as refused:

@@ -24,9 +24,9 @@ from unit_tests.builders import (
     claude_code_request,
     config,
     page,
+    whole_window,
     read_stream,
     records_of,
-    report_request,
 )
 
 
@@ -47,9 +47,9 @@ def test_buckets_outside_the_requested_window_are_dropped_with_one_warning(strea
     emitted, the state is the window's own last day (03-09), and one
     warning names the first bucket dropped."""
     with HttpMocker() as http_mocker:
-        http_mocker.get(report_request(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z"), page(
-            bucket("2025-03-07", ONE_ROW_OF[stream]), bucket("2025-03-08", ONE_ROW_OF[stream]),
-            bucket("2025-03-10", ONE_ROW_OF[stream]), bucket("2025-03-11", ONE_ROW_OF[stream])))
+        http_mocker.get(*whole_window(stream, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
+                                      *(bucket(day, ONE_ROW_OF[stream])
+                                        for day in ("2025-03-07", "2025-03-08", "2025-03-10", "2025-03-11"))))
 
         output = read_stream(stream, config(start_date="2025-03-08"))
 
