@@ -115,7 +115,8 @@ class TestTheCursorLearnsWhatTheCdkTellsIt(TestCase):
         assert state == cdk_state == {"starting_at": "2025-03-04T00:00:00Z"}
 
 
-ROWS = [usage_row(model="claude-sonnet-4", output_tokens=tokens) for tokens in (3, 5)]
+ROWS = [usage_row(model="claude-sonnet-4", workspace_id=workspace, output_tokens=tokens)
+        for workspace, tokens in (("wrkspc_a", 3), ("wrkspc_b", 5))]
 
 
 def read_a_window() -> Tuple[Any, List[dict], List[dict]]:
