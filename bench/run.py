@@ -55,6 +55,7 @@ from integration_tests.fake_admin_api import (  # noqa: E402
     COST_PATH, DEFAULT_ADMIN_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest, Organization,
 )
 from integration_tests.fake_admin_api.rate_limit import parse_rate_limit  # noqa: E402
+from integration_tests.manifest_streams import EVERY_STREAM as ALL_STREAMS  # noqa: E402
 
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 FLOOR = str(ROOT / "bench" / "floor_client.py")
@@ -63,9 +64,6 @@ PATHS = {"messages_usage": USAGE_PATH, "cost_report": COST_PATH}
 SIDES = ("connector", "manifest-only", "floor")  # the CPU section's sides, in the order they are reported
 CPUS = ("all", "1")  # free on every CPU of the machine; limited to one
 CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients, in the order they run
-ALL_STREAMS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
-               "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
-               "cost_analytics")
 # The connector's INFO lines for its waits (components.py: AnnouncedWait and OrganizationPace).
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until \S+, before retrying: HTTP 429")
 PACE_LOG = re.compile(r"^Pacing requests to the organization's request limit .*: waiting (?P<seconds>[0-9.]+) s, ")

@@ -4,8 +4,10 @@ Every emitted record is checked against sums of the stand-in's atomic rows (inte
 which shares no code with the connector's extractor or with the stand-in's report aggregation.
 """
 
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
 from integration_tests.fake_admin_api import COST_PATH, USAGE_PATH, parse_fault
@@ -97,21 +99,21 @@ def test_check_fails_in_one_sentence_for_a_regular_api_key(api, config) -> None:
     assert len(api.api_requests()) == 2
 
 
-# Stream -> (primary key, cursor or None for full refresh only): the contract users' warehouses depend on.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def streams_table(document: str) -> str:
+    """The rows of a document's table of streams: between its Streams heading and the next heading."""
+    return re.split(r"^#+ ", re.split(r"^## (?:Supported )?Streams\n", (ROOT / document).read_text(), flags=re.M)[1],
+                    flags=re.M)[0]
+
+
+# Stream -> (primary key, cursor or None for full refresh only): the contract users' warehouses depend on, as the docs
+# page's Supported Streams table states it.
 CONTRACT = {
-    "messages_usage": ([["row_key"]], ["starting_at"]),
-    "messages_usage_hourly": ([["row_key"]], ["starting_at"]),
-    "cost_report": ([["row_key"]], ["starting_at"]),
-    "claude_code_usage": ([["row_key"]], ["date"]),
-    "claude_code_model_usage": ([["row_key"]], ["date"]),
-    "organization": ([["id"]], None),
-    "workspaces": ([["id"]], None),
-    "workspace_members": ([["workspace_id"], ["user_id"]], None),
-    "api_keys": ([["id"]], None),
-    "users": ([["id"]], None),
-    "invites": ([["id"]], None),
-    "usage_analytics": ([["row_key"]], ["starting_at"]),
-    "cost_analytics": ([["row_key"]], ["starting_at"]),
+    name: ([[field] for field in re.findall(r"`(\w+)`", key)], [cursor.strip("` ")] if cursor.strip() else None)
+    for name, key, cursor in re.findall(r"^\| `(\w+)` \|[^|]*\|([^|]*)\|([^|]*)\|[^|]*\|$",
+                                        streams_table("docs/claude.md"), re.M)
 }
 
 
@@ -121,6 +123,7 @@ def test_discover_declares_every_stream_with_its_key_cursor_and_modes(config) ->
     [catalog] = run.of_type("CATALOG")
     streams = {stream["name"]: stream for stream in catalog["catalog"]["streams"]}
     assert list(streams) == list(CONTRACT)
+    assert re.findall(r"^\| `(\w+)` \|", streams_table("README.md"), re.M) == list(CONTRACT)
     for name, (primary_key, cursor) in CONTRACT.items():
         stream = streams[name]
         assert stream["source_defined_primary_key"] == primary_key, name

@@ -14,12 +14,10 @@ from typing import Any, Dict, List, Optional
 
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector
 from integration_tests.fake_admin_api import FaultPlan, parse_fault
+from integration_tests.manifest_streams import EVERY_STREAM
 
 # What differs from one answer to the next, in an error's internal message: the request id and the Date header.
 RUN_SPECIFICS = re.compile(r"req_[0-9a-f]{24}|\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
-EVERY_STREAM = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage",
-                "claude_code_model_usage", "organization", "workspaces", "workspace_members", "api_keys", "users",
-                "invites", "usage_analytics", "cost_analytics")
 
 
 def by_stream(run: ConnectorRun) -> Dict[Optional[str], List[Dict[str, Any]]]:

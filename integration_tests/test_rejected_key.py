@@ -12,13 +12,11 @@ from datetime import timedelta
 import pytest
 
 from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
-from integration_tests.test_one_thread_read import EVERY_STREAM
+from integration_tests.manifest_streams import EVERY_STREAM, INCREMENTAL
 
 REPLACE_THE_KEY = ("Anthropic rejected the Admin API key (HTTP 401: invalid x-api-key). Check that admin_api_key is an "
                    "active Admin key (sk-ant-admin...) from Settings > Admin keys in the Claude Console; a revoked or "
                    "expired key must be replaced.")
-REPORTS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
-           "usage_analytics", "cost_analytics")
 
 
 def stream_errors(run):
@@ -45,7 +43,7 @@ def test_a_wrong_key_is_refused_once_and_no_other_request_is_sent(runtime, api, 
     assert_no_state_moved(run)
 
 
-def assert_no_state_moved(run, streams=REPORTS) -> None:
+def assert_no_state_moved(run, streams=INCREMENTAL) -> None:
     """No window a stream did not read is claimed: the windows it closes unread must not move its state."""
     states = {}
     for message in run.of_type("STATE"):

@@ -12,14 +12,11 @@ import pytest
 from integration_tests.connector_builder import builder_test_read, problems_logged, records_read
 from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, parse_fault
-
-PRIMARY_KEYS = {"workspace_members": ("workspace_id", "user_id")}
-KEYED_BY_ID = ("organization", "workspaces", "api_keys", "users", "invites")
+from integration_tests.manifest_streams import EVERY_STREAM, PRIMARY_KEYS
 
 
 def primary_key(stream: str, record: Mapping[str, Any]) -> tuple:
-    fields = PRIMARY_KEYS.get(stream) or (("id",) if stream in KEYED_BY_ID else ("row_key",))
-    return tuple(record[field] for field in fields)
+    return tuple(record[field] for field in PRIMARY_KEYS[stream])
 
 
 def by_key(stream: str, records: List[Mapping[str, Any]]) -> Dict[tuple, Mapping[str, Any]]:
@@ -37,36 +34,29 @@ def without_nulls(value: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def every_stream() -> List[str]:
-    [catalog] = run_connector("discover", {"admin_api_key": "sk-ant-admin01-x", "start_date": "2025-01-01"}) \
-        .of_type("CATALOG")
-    return [stream["name"] for stream in catalog["catalog"]["streams"]]
-
-
-@pytest.fixture(scope="module")
 def module_config(fake_api: FakeAdminApi, organization) -> Dict[str, Any]:
     return {"admin_api_key": DEFAULT_ADMIN_KEY, "start_date": (organization.first_day - timedelta(days=5)).isoformat(),
             "api_url": fake_api.url}
 
 
 @pytest.fixture(scope="module")
-def package_read(fake_api: FakeAdminApi, module_config, every_stream):
+def package_read(fake_api: FakeAdminApi, module_config):
     """One sync of every stream by the `source-claude` command: what the other runtimes must give."""
     fake_api.clear_log()
-    run = run_connector("read", module_config, configured_catalog(*every_stream))
+    run = run_connector("read", module_config, configured_catalog(*EVERY_STREAM))
     assert run.exit_code == 0, run.errors()
     return run
 
 
-def test_the_manifest_only_runtime_syncs_every_stream_as_the_package_does(fake_api, module_config, every_stream,
+def test_the_manifest_only_runtime_syncs_every_stream_as_the_package_does(fake_api, module_config,
                                                                          package_read) -> None:
     """Given manifest.yaml and components.py run by `source-declarative-manifest`, When every stream is synced, Then
     each gives the package's records and final state."""
     fake_api.clear_log()
-    run = run_connector("read", module_config, configured_catalog(*every_stream), runtime="manifest-only")
+    run = run_connector("read", module_config, configured_catalog(*EVERY_STREAM), runtime="manifest-only")
 
     assert run.exit_code == 0, run.errors()
-    for stream in every_stream:
+    for stream in EVERY_STREAM:
         assert run.records(stream), f"{stream}: no record"
         assert by_key(stream, run.records(stream)) == by_key(stream, package_read.records(stream)), stream
     assert run.final_states() == package_read.final_states()
@@ -108,8 +98,8 @@ def without_times(message: str) -> str:
     return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "<time>", message)
 
 
-def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, module_config, every_stream,
-                                                                 package_read, tmp_path) -> None:
+def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, module_config, package_read,
+                                                                 tmp_path) -> None:
     """Given the manifest and components.py injected as the Connector Builder injects them, When each stream is test
     read, Then it gives the records the CLI's sync gives, money exact: amount the API's decimal text, amount_usd and
     estimated_cost_usd exactly a hundredth of their cents.
@@ -117,7 +107,7 @@ def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, modul
     REQUEST_CACHE_PATH names a directory that no longer exists, as in a Builder server whose process outlived the
     run that set it: the Claude Code streams, which share pages there when the entrypoint made it, read their own."""
     gone = tmp_path / "ended-run"
-    for stream in every_stream:
+    for stream in EVERY_STREAM:
         answer = builder_test_read(module_config, stream, env={"REQUEST_CACHE_PATH": str(gone)})
         records = records_read(answer)
 

@@ -14,6 +14,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
 from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
+from integration_tests.manifest_streams import EVERY_STREAM
 from source_claude.source import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,4 @@ def test_the_manifest_passes_the_declarative_schema_as_the_connector_builder_loa
     validate_manifest(propagated, get_declarative_component_schema())
     # The Builder also normalizes (extracts shared definitions); that must succeed and keep every stream.
     source = ConcurrentDeclarativeSource(source_config=manifest, normalize_manifest=True)
-    assert [stream["name"] for stream in source.resolved_manifest["streams"]] == [
-        "messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
-        "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
-        "cost_analytics"]
+    assert [stream["name"] for stream in source.resolved_manifest["streams"]] == list(EVERY_STREAM)
