@@ -66,7 +66,7 @@ CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients
 ALL_STREAMS = ("messages_usage", "messages_usage_hourly", "cost_report", "claude_code_usage", "claude_code_model_usage",
                "organization", "workspaces", "workspace_members", "api_keys", "users", "invites", "usage_analytics",
                "cost_analytics")
-# The connector's INFO lines for its waits (components.py: AnnouncedWait and OrganizationPace).
+# The connector's INFO lines for its waits (components.py: AdminApiErrorHandler.backoff_time and OrganizationPace).
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until \S+, before retrying: HTTP 429")
 PACE_LOG = re.compile(r"^Pacing requests to the organization's request limit .*: waiting (?P<seconds>[0-9.]+) s, ")
 
