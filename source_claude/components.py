@@ -334,7 +334,12 @@ def full_stop(text: str) -> str:
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
-    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first)."""
+    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first).
+
+    Not HttpResponseFilters with a predicate on the header: a filter's predicate and message see the body, headers
+    and URL but not the status, so they can neither say which status was refused nor tell the 4xx the API marks
+    `false` (whose own filters must keep their sentences and skips) from the 429s and 5xx that `false` stops.
+    """
     should_retry = response.headers.get(SHOULD_RETRY_HEADER, "").strip().lower()
     if should_retry == "false" and resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
         return ErrorResolution(
