@@ -37,7 +37,6 @@ from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
-from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
@@ -210,7 +209,9 @@ class AdminApiErrorHandler(ErrorHandler):
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
       sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
     - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
-      (IGNORE filters log at info level).
+      (IGNORE filters log at info level);
+    - each wait the manifest's backoff_strategies give is logged with its cause and its end (the CDK logs neither),
+      and a 429's reset teaches the organization's pace (see OrganizationPace).
     """
 
     config: Config
@@ -241,7 +242,24 @@ class AdminApiErrorHandler(ErrorHandler):
 
     @property
     def backoff_strategies(self) -> Any:
-        return getattr(self.error_handler, "backoff_strategies", None)
+        # The CDK asks this handler how long to wait, so that each wait is logged with its cause and its end.
+        return [self]
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+        """The wait the manifest's backoff_strategies give (the first that answers), logged in one line: what
+        limited the sync, how long it waits and until when (the CDK logs a wait without its cause or end)."""
+        strategies = getattr(self.error_handler, "backoff_strategies", None) or ()
+        wait = next(filter(None, (strategy.backoff_time(response_or_exception=response_or_exception,
+                                                        attempt_count=attempt_count) for strategy in strategies)), None)
+        reset_at = rate_limit_reset(response_or_exception)
+        limit = header_int(response_or_exception, LIMIT_HEADER) if reset_at is not None else None
+        if reset_at is not None:
+            organization_pace(self.config).learn(reset_at, limit)
+        if wait:
+            total = wait + CDK_WAIT_MARGIN_SECONDS
+            logger.info(f"Waiting {total:.1f} s, until {utc_time(time.time() + total)}, before retrying: "
+                        f"{describe_failure(response_or_exception, reset_at, limit)}.")
+        return wait
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
@@ -348,7 +366,12 @@ def full_stop(text: str) -> str:
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
-    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first)."""
+    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first).
+
+    Not HttpResponseFilters with a predicate on the header: a filter's predicate and message see the body, headers
+    and URL but not the status, so they can neither say which status was refused nor tell the 4xx the API marks
+    `false` (whose own filters must keep their sentences and skips) from the 429s and 5xx that `false` stops.
+    """
     should_retry = response.headers.get(SHOULD_RETRY_HEADER, "").strip().lower()
     if should_retry == "false" and resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
         return ErrorResolution(
@@ -789,40 +812,10 @@ def how_long(seconds: float) -> str:
     return f"{seconds:g} seconds"
 
 
-@dataclass
-class AnnouncedWait(BackoffStrategy):
-    """Waits until the reset a 429 names, else as the manifest's strategies say (retry-after, exponential), and logs
-    each wait in one line: what limited the sync, how long it waits and until when.
-
-    It exists because the API's 429s carry no retry-after but an RFC 3339 reset time, which the CDK's
-    WaitUntilTimeFromHeader cannot read (it takes epoch seconds), and because the CDK logs a wait without its cause
-    or its end. The reset also teaches the organization's pace (see OrganizationPace).
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    fallback_strategies: List[Any] = field(default_factory=list)
-
-    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
-        now = time.time()
-        reset_at = rate_limit_reset(response_or_exception)
-        if reset_at is not None:
-            limit = header_int(response_or_exception, LIMIT_HEADER)
-            organization_pace(self.config).learn(reset_at, limit)
-            wait: Optional[float] = max(reset_at - now, 0.001)
-            cause = (f"the organization's request limit ({limit} requests)" if limit else "the organization's request limit")
-            cause = f"HTTP 429 from {cause}, which resets at {utc_time(reset_at)}"
-        else:
-            wait = next(filter(None, (strategy.backoff_time(response_or_exception, attempt_count)
-                                      for strategy in self.fallback_strategies)), None)
-            cause = describe_failure(response_or_exception)
-        if wait:
-            total = wait + CDK_WAIT_MARGIN_SECONDS
-            logger.info(f"Waiting {total:.1f} s, until {utc_time(now + total)}, before retrying: {cause}.")
-        return wait
-
-
-def describe_failure(response_or_exception: Any) -> str:
+def describe_failure(response_or_exception: Any, reset_at: Optional[float] = None, limit: Optional[int] = None) -> str:
+    if reset_at is not None:
+        limited_by = f"the organization's request limit ({limit} requests)" if limit else "the organization's request limit"
+        return f"HTTP 429 from {limited_by}, which resets at {utc_time(reset_at)}"
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.status_code == 429:
             retry_after = response_or_exception.headers.get("retry-after")

@@ -191,6 +191,20 @@ def test_a_429_whose_reset_has_passed_counts_as_a_429_without_one(reset_in_secon
                                     "5 retries."), error.message
 
 
+def test_a_server_error_that_carries_the_limits_headers_is_retried_with_backoff_not_held_until_the_reset() -> None:
+    """Given a 503 with the limit's headers and requests remaining, Then it waits as any 503 (2 s + 1 s), not until
+    the reset the headers name: only a spent limit is waited out."""
+    overloaded = api_error(503, "api_error", "Service unavailable", {
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "49",
+        "anthropic-ratelimit-requests-reset": (NOW + timedelta(seconds=300)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })
+    output, sleeps = read_with([overloaded, a_page()])
+
+    assert sleeps == [3.0]
+    assert len(records_of(output)) == 1
+
+
 def test_a_429_asking_to_wait_longer_than_the_connector_waits_ends_in_its_sentence() -> None:
     """Given a 429 with retry-after: 86400 and no reset time, Then the sync ends at once, in the connector's sentence
     saying the API asked to wait a day and when to run the sync again, not in the CDK's."""
