@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Mapping
 
 import pytest
 
-from integration_tests.connector_builder import builder_test_read, problems_logged, records_read
+from integration_tests.connector_builder import builder_test_reads, problems_logged, records_read
 from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, parse_fault
 from integration_tests.manifest_streams import EVERY_STREAM, PRIMARY_KEYS
@@ -107,8 +107,9 @@ def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, modul
     REQUEST_CACHE_PATH names a directory that no longer exists, as in a Builder server whose process outlived the
     run that set it: the Claude Code streams, which share pages there when the entrypoint made it, read their own."""
     gone = tmp_path / "ended-run"
+    answers = builder_test_reads(module_config, list(EVERY_STREAM), env={"REQUEST_CACHE_PATH": str(gone)})
     for stream in EVERY_STREAM:
-        answer = builder_test_read(module_config, stream, env={"REQUEST_CACHE_PATH": str(gone)})
+        answer = answers[stream]
         records = records_read(answer)
 
         assert problems_logged(answer) == [], stream
