@@ -496,10 +496,10 @@ class SliceItems:
         self._warned = False
 
     def page(self, response: requests.Response, has_more: bool = False) -> bool:
-        """Starts reading a page (has_more: what it says; given only where paging can be reset); True if it starts
-        its slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
-        page before it, of this slice, said there was more: then the CDK has reset the slice's paging (the analytics
-        410, RESET_PAGINATION), and a restart pass begins."""
+        """Starts reading a page (has_more: what it says, given where paging can restart); True if it starts its
+        slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
+        slice's previous page said there was more: the CDK restarted its paging (the analytics 410), and a restart
+        pass begins."""
         first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
         this_slice = slice_of(response)
         restarted = first_page and self._more and this_slice == self._slice
@@ -1747,12 +1747,10 @@ GROUP_PREFIX = "group_"
 
 
 class WindowRestarts(PaginationTracker):
-    """The tracker of the analytics streams' PaginationReset (action RESET), which reads a window again from its
-    first page when a page cursor expires (HTTP 410, RESET_PAGINATION). The CDK's own allows one restart per window,
-    then fails with no message for users ("Something went wrong in the connector"); this one allows
-    MAX_WINDOW_RESTARTS, says each in one info line, then ends the sync in one sentence. A 410 on a first page, which
-    has no cursor, is bounded the same way. The extractor skips the rows already emitted (see SliceItems).
-    """
+    """The PaginationTracker of the analytics streams' declared PaginationReset (HTTP 410: RESET_PAGINATION), whose
+    CDK default allows one restart per window, then fails with no message for users ("Something went wrong in the
+    connector"). This one allows MAX_WINDOW_RESTARTS, says each in one info line, then ends the sync in one sentence;
+    a 410 on a first page, which has no cursor, is bounded alike. SliceItems skips the rows already emitted."""
 
     def __init__(self, stream: str) -> None:
         super().__init__()

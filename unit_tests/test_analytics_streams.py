@@ -209,8 +209,8 @@ class TestAnalyticsPagesAndState(TestCase):
             ("2026-03-08", "a"), ("2026-03-08", "b"), ("2026-03-09", "a")]
         assert output.most_recent_state.stream_state.starting_at == "2026-03-09T00:00:00Z"
         said = [log.log.message for log in output.logs if "HTTP 410" in log.log.message]
-        assert said == ["The page cursor of usage_analytics for 2026-03-08 to 2026-03-09 expired (HTTP 410): reading the "
-                        "window again from its first page, without emitting the rows already read."], said
+        assert said == ["The page cursor of usage_analytics for 2026-03-08 to 2026-03-09 expired (HTTP 410): reading "
+                        "the window again from its first page, without emitting the rows already read."], said
 
     def test_a_row_held_back_before_a_restart_is_not_claimed_by_the_state_after_it(self) -> None:
         """Given page 1 names data refreshed at 03-09T06Z (03-09 held back) and page 2 answers 410, when the window's
