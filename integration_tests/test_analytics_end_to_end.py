@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from integration_tests.connector_cli import configured_catalog, deduplicated, run_connector
+from integration_tests.connector_cli import RUNTIMES, configured_catalog, deduplicated, run_connector
 from integration_tests.conftest import ORGANIZATION
 from integration_tests.fake_admin_api import (
     COST_ANALYTICS_PATH,
@@ -39,8 +39,8 @@ TOKENS = ("uncached_input_tokens", "cache_read_input_tokens", "cache_creation_ep
           "cache_creation_ephemeral_1h_input_tokens", "output_tokens", "web_search_requests")
 
 
-def read(config, *streams, state=None, sync_mode="incremental"):
-    return run_connector("read", config, configured_catalog(*streams, sync_mode=sync_mode), state)
+def read(config, *streams, state=None, sync_mode="incremental", runtime="package"):
+    return run_connector("read", config, configured_catalog(*streams, sync_mode=sync_mode), state, runtime=runtime)
 
 
 def test_usage_analytics_holds_every_token_of_the_days_the_api_serves(api, config, organization, start_date) -> None:
@@ -107,13 +107,16 @@ def test_reconciliation_with_the_legacy_streams_for_the_same_days(api, config, o
     assert amounts("cost_analytics") == amounts("cost_report") and (amounts("cost_report") or not days)
 
 
-def test_small_pages_and_an_expired_cursor_emit_every_row_once(api, config, organization, start_date) -> None:
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_small_pages_and_an_expired_cursor_emit_every_row_once(api, config, organization, runtime) -> None:
     api.analytics.max_rows_per_page = 30
     # A day holds more than 30 rows, so the first window has at least two pages, and requests 2 and 4 (its second
-    # page, then its second page again after the restart) find their cursors expired.
+    # page, then its second page again after the restart) find their cursors expired. Three days are enough.
+    start_date = organization.last_day - timedelta(days=2)
+    config = {**config, "start_date": start_date.isoformat()}
     api.faults = FaultPlan([parse_fault(f"410:path={USAGE_ANALYTICS_PATH}@2,4")])
     try:
-        today, run = on_one_day(lambda: (api.clear_log(), read(config, "usage_analytics"))[1])
+        today, run = on_one_day(lambda: (api.clear_log(), read(config, "usage_analytics", runtime=runtime))[1])
     finally:
         api.analytics.max_rows_per_page = None
 
@@ -129,6 +132,8 @@ def test_small_pages_and_an_expired_cursor_emit_every_row_once(api, config, orga
     for index, request in enumerate(requests[:-1]):
         if request.status == 410:
             assert "page" in request.query and "page" not in requests[index + 1].query
+    said = [log["log"]["message"] for log in run.of_type("LOG") if "expired (HTTP 410)" in log["log"]["message"]]
+    assert len(said) == 2, said
 
 
 def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(start_date) -> None:

@@ -40,6 +40,7 @@ from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigr
 from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
+from airbyte_cdk.sources.declarative.retrievers.pagination_tracker import PaginationTracker
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
@@ -489,20 +490,27 @@ class SliceItems:
     def __init__(self, stream: str) -> None:
         self._stream = stream
         self._slice: Any = None
+        self._more = False
         self._digests: Dict[Any, int] = {}
         self._this_pass: Optional[Set[Any]] = None
         self._warned = False
 
-    def page(self, response: requests.Response) -> None:
-        """Starts reading a page: its slice's first page forgets the slice before (slices are read one at a time)."""
+    def page(self, response: requests.Response, has_more: bool = False) -> bool:
+        """Starts reading a page (has_more: what it says, given where paging can restart); True if it starts its
+        slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
+        slice's previous page said there was more: the CDK restarted its paging (the analytics 410), and a restart
+        pass begins."""
         first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
         this_slice = slice_of(response)
-        if getattr(response, _RESTARTED_WINDOW, False):
+        restarted = first_page and self._more and this_slice == self._slice
+        fresh = (first_page or this_slice != self._slice) and not restarted
+        if restarted:
             self._this_pass = set()
-        elif first_page or this_slice != self._slice:
+        elif fresh:
             self._digests, self._this_pass = {}, None
-        self._slice = this_slice
+        self._slice, self._more = this_slice, has_more
         setattr(response, _NEW_ITEMS, 0)
+        return fresh
 
     def first_time(self, response: requests.Response, key: Any, item: Any, what: str) -> bool:
         """Whether `item` is new to its slice (counted on the response); False for one read before."""
@@ -589,8 +597,8 @@ class NoRepeatedPages(PaginationStrategy):
             **page_size_override_kwargs(page_size_override),
             **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
         )
-        if last_page_token_value is None or getattr(response, _RESTARTED_WINDOW, False):
-            # A window's first page (or its first page again, after an expired cursor): no token seen yet.
+        if last_page_token_value is None:
+            # A window's first page (or its first page again, after the CDK reset its paging): no token seen yet.
             seen = self._tokens_seen[stream_slice] = []
         else:
             seen = self._tokens_seen.setdefault(stream_slice, [])
@@ -1205,42 +1213,7 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 @dataclass
-class WrappedRequester(Requester):
-    """A Requester that hands everything but send_request to the HttpRequester it wraps (built by the CDK like any
-    other, so URL, headers, retries and logs stay the manifest's): the base of the requester wrappers below."""
-
-    requester: Requester
-
-    def get_authenticator(self) -> Any:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> Any:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_json(**kwargs)
-
-
-@dataclass
-class ClaudeCodeSharedPagesRequester(WrappedRequester):
+class ClaudeCodeSharedPagesRequester(Requester):
     """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
     stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
 
@@ -1293,6 +1266,34 @@ class ClaudeCodeSharedPagesRequester(WrappedRequester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
+
+    # Everything but send_request is the wrapped HttpRequester's.
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
 
 
 # -- The run's temporary directory --------------------------------------------------------------------------------
@@ -1738,8 +1739,6 @@ class CheckpointEachWindow(Retriever):
 # expires (HTTP 410) when the data is refreshed; a data_refreshed_at watermark. See docs/claude.md for what of this
 # is documented and what is inferred.
 
-# Set on a response that answers a window's first page again after its cursor expired.
-_RESTARTED_WINDOW = "_source_claude_restarted_window"
 # How often one window may start again from its first page before the sync ends.
 MAX_WINDOW_RESTARTS = 3
 ROW_FRAME = ("starting_at", "ending_at", "group")
@@ -1747,43 +1746,33 @@ ROW_FRAME = ("starting_at", "ending_at", "group")
 GROUP_PREFIX = "group_"
 
 
-@dataclass
-class RestartExpiredCursor(WrappedRequester):
-    """Asks for a window's first page again when the API answers a page cursor with HTTP 410 (the cursor expired
-    because the data was refreshed), at most MAX_WINDOW_RESTARTS times per window.
+class WindowRestarts(PaginationTracker):
+    """The PaginationTracker of the analytics streams' declared PaginationReset (HTTP 410: RESET_PAGINATION), whose
+    CDK default allows one restart per window, then fails with no message for users ("Something went wrong in the
+    connector"). This one allows MAX_WINDOW_RESTARTS, says each in one info line, then ends the sync in one sentence;
+    a 410 on a first page, which has no cursor, is bounded alike. SliceItems skips the rows already emitted."""
 
-    It exists because the CDK's paginator can only follow the token it has or stop, and an error handler can only
-    retry the same request, which would be refused again. The 410 reaches this wrapper because the manifest's error
-    handler ignores it (with one warning); the extractor then skips the rows it already emitted for the window.
-    """
+    def __init__(self, stream: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._restarts = 0
 
-    parameters: InitVar[Mapping[str, Any]]
-    # The query parameter the paginator sends the page cursor in.
-    page_token_parameter: str = "page"
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._restarts: Dict[Any, int] = {}
-
-    def send_request(self, **request: Any) -> Optional[requests.Response]:
-        response = self.requester.send_request(**request)
-        while response is not None and response.status_code == 410:
-            window = request.get("stream_slice")
-            if request.get("next_page_token") is None or self._restarts.get(window, 0) >= MAX_WINDOW_RESTARTS:
-                raise AirbyteTracedException(
-                    message=(f"The Anthropic Admin API kept answering {where(response)} with HTTP 410 (its page cursor "
-                             "expired as the data was refreshed): run the sync again later, once the refresh is done."),
-                    internal_message=f"HTTP 410 from {request_url(response)}",
-                    failure_type=FailureType.transient_error,
-                )
-            self._restarts[window] = self._restarts.get(window, 0) + 1
-            logger.info(f"The page cursor of {where(response)} expired (HTTP 410): reading the window again from its "
-                        "first page, without emitting the rows already read.")
-            first_page = {name: value for name, value in (request.get("request_params") or {}).items()
-                          if name != self.page_token_parameter}
-            response = self.requester.send_request(**{**request, "next_page_token": None, "request_params": first_page})
-            if response is not None:
-                setattr(response, _RESTARTED_WINDOW, True)
-        return response
+    def reduce_slice_range_if_possible(self, previous_stream_slice: StreamSlice,
+                                       original_stream_slice: StreamSlice) -> StreamSlice:
+        window = (f"{self._stream} for {str(original_stream_slice.get('start_time'))[:10]} to "
+                  f"{str(original_stream_slice.get('end_time'))[:10]}")
+        self._restarts += 1
+        if self._restarts > MAX_WINDOW_RESTARTS:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API kept answering {window} with HTTP 410 (its page cursor expired as "
+                         f"the data was refreshed) after {MAX_WINDOW_RESTARTS} restarts from the window's first page: "
+                         f"run the sync again later, once the refresh is done. {NEXT_SYNC}"),
+                internal_message=f"HTTP 410 after {MAX_WINDOW_RESTARTS} restarts of {original_stream_slice}",
+                failure_type=FailureType.transient_error,
+            )
+        logger.info(f"The page cursor of {window} expired (HTTP 410): reading the window again from its first page, "
+                    "without emitting the rows already read.")
+        return original_stream_slice
 
 
 @dataclass
@@ -1799,7 +1788,7 @@ class AnalyticsRowExtractor(RecordExtractor):
     - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
       AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
     - a row the window's pages hold twice is emitted once (see SliceItems), and after an expired cursor
-      (RestartExpiredCursor), the rows a window already emitted are not emitted again.
+      (WindowRestarts), the rows a window already emitted are not emitted again.
     """
 
     config: Config
@@ -1828,9 +1817,9 @@ class AnalyticsRowExtractor(RecordExtractor):
                 page = loads_exact(response.content)
             window = requested_window(response)
             window_start = window[0] if window else None
-            if "page" not in request_query(response) and not getattr(response, _RESTARTED_WINDOW, False):
+            if self._rows.page(response, page.get("has_more") is True):
+                # Not on a restart: the rows its first pass held back are skipped now, so they stay unclaimed.
                 self._refreshed.pop(window_start, None)
-            self._rows.page(response)
             refreshed_at = self._watermark(page.get("data_refreshed_at"), response)
             if refreshed_at is not None:
                 known = self._refreshed.get(window_start)
@@ -1950,6 +1939,10 @@ class AnalyticsWindows(CheckpointEachWindow):
         self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
         self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters)
         self._start_said = self._held_back_said = False
+        # The reset is the manifest's (RESET_PAGINATION, PaginationReset); its bound and sentences are these. A CDK
+        # without the factory keeps its own bound.
+        if hasattr(self.retriever, "pagination_tracker_factory"):
+            setattr(self.retriever, "pagination_tracker_factory", lambda: WindowRestarts(self.name or "this stream"))
 
     def is_skipped(self) -> bool:
         skipped = super().is_skipped()

@@ -208,6 +208,55 @@ class TestAnalyticsPagesAndState(TestCase):
         assert [(r["starting_at"][:10], r["model"]) for r in records] == [
             ("2026-03-08", "a"), ("2026-03-08", "b"), ("2026-03-09", "a")]
         assert output.most_recent_state.stream_state.starting_at == "2026-03-09T00:00:00Z"
+        said = [log.log.message for log in output.logs if "HTTP 410" in log.log.message]
+        assert said == ["The page cursor of usage_analytics for 2026-03-08 to 2026-03-09 expired (HTTP 410): reading "
+                        "the window again from its first page, without emitting the rows already read."], said
+
+    def test_a_row_held_back_before_a_restart_is_not_claimed_by_the_state_after_it(self) -> None:
+        """Given page 1 names data refreshed at 03-09T06Z (03-09 held back) and page 2 answers 410, when the window's
+        first page, read again, names a later refresh, then 03-09 (read, not emitted, before the restart) is skipped
+        as read before, and the state stays on 03-08, so a later sync reads it."""
+        first = [row("2026-03-08", "usage", USAGE, model="a"), row("2026-03-09", "usage", USAGE, model="a")]
+        with HttpMocker() as http_mocker:
+            http_mocker.get(analytics_request("usage_analytics"),
+                            [analytics_page(*first, next_page="old2", refreshed="2026-03-09T06:00:00Z"),
+                             analytics_page(*first, refreshed="2026-03-10T08:00:00Z")])
+            http_mocker.get(analytics_request("usage_analytics", page_token="old2"),
+                            api_error(410, "invalid_request_error", "cursor expired"))
+            output = read_stream("usage_analytics", config(start_date="2026-03-08"))
+
+        assert [r["starting_at"][:10] for r in records_of(output)] == ["2026-03-08"]
+        assert output.most_recent_state.stream_state.starting_at == "2026-03-08T00:00:00Z"
+
+    def test_a_cursor_that_keeps_expiring_ends_the_sync_in_one_sentence_after_three_restarts(self) -> None:
+        """Given page 2 answers 410 every time, the window's first page is read 4 times (3 restarts), its row emitted
+        once, and the sync ends in one sentence."""
+        first_page = analytics_request("usage_analytics")
+        with HttpMocker() as http_mocker:
+            http_mocker.get(first_page, analytics_page(row("2026-03-08", "usage", USAGE, model="a"), next_page="p2"))
+            http_mocker.get(analytics_request("usage_analytics", page_token="p2"),
+                            api_error(410, "invalid_request_error", "cursor expired"))
+            output = read_stream("usage_analytics", config(start_date="2026-03-08"), expecting_exception=True)
+            http_mocker.assert_number_of_calls(first_page, 4)
+
+        assert [r["model"] for r in records_of(output)] == ["a"]
+        assert output.errors[0].trace.error.message.startswith(
+            "The Anthropic Admin API kept answering usage_analytics for 2026-03-08 to 2026-03-09 with HTTP 410 (its "
+            "page cursor expired as the data was refreshed) after 3 restarts from the window's first page: run the "
+            "sync again later, once the refresh is done."), output.errors[0].trace.error.message
+
+    def test_a_410_on_a_first_page_does_not_loop(self) -> None:
+        """A first page has no cursor: its 410 is asked again at most 3 times, then ends the sync in one sentence."""
+        first_page = analytics_request("cost_analytics")
+        with HttpMocker() as http_mocker:
+            http_mocker.get(first_page, api_error(410, "invalid_request_error", "gone"))
+            output = read_stream("cost_analytics", config(start_date="2026-03-08"), expecting_exception=True)
+            http_mocker.assert_number_of_calls(first_page, 4)
+
+        assert not records_of(output)
+        assert output.errors[0].trace.error.message.startswith(
+            "The Anthropic Admin API kept answering cost_analytics for 2026-03-08 to 2026-03-09 with HTTP 410"), \
+            output.errors[0].trace.error.message
 
     def test_the_state_stops_before_the_first_bucket_ending_after_data_refreshed_at(self) -> None:
         with HttpMocker() as http_mocker:
