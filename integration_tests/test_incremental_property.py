@@ -49,7 +49,7 @@ def newest_saved_day(state: List[AirbyteStateMessage]) -> date:
     return max(datetime.strptime(s.stream.stream_state.starting_at, "%Y-%m-%dT%H:%M:%SZ").date() for s in state)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_consecutive_syncs_with_lookback_and_restatements_equal_a_full_refresh(data) -> None:
     organization = Organization(seed=data.draw(st.integers(0, 10_000), label="seed"), days=DAYS, rows_per_day=6)

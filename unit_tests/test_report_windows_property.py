@@ -150,7 +150,7 @@ def requested_windows(history, boundary: str = "T00:00:00Z") -> List[Window]:
     return windows
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
     stream = data.draw(st.sampled_from(["messages_usage", "cost_report"]), label="stream")
@@ -185,7 +185,7 @@ def test_every_report_request_is_whole_utc_days_and_the_fewest(data) -> None:
 
 
 # Fewer examples than the daily test, as each reads up to nine windows.
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_hourly_request_is_whole_utc_hours_never_the_unfinished_one_and_the_fewest(data) -> None:
     stream = "messages_usage_hourly"
