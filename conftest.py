@@ -1,2 +1,32 @@
+import copy
+from typing import Any, Dict
+
+import pytest
+
+import airbyte_cdk.sources.declarative.concurrent_declarative_source as concurrent_declarative_source
+import airbyte_cdk.sources.declarative.yaml_declarative_source as yaml_declarative_source
+from airbyte_cdk.utils.yaml_loader import safe_load_yaml
+
 # The CDK's standard connector tests parametrize their `scenario` from acceptance-test-config.yml.
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
+
+_PARSED: Dict[Any, Any] = {}
+
+
+def parsed_once(stream: Any) -> Any:
+    """safe_load_yaml, once per text in each test process: the CDK parses manifest.yaml and its own component schema
+    again at every source it builds (a third of building one), and the tests build thousands. Each caller gets its
+    own copy, as it got its own parse."""
+    text = stream if isinstance(stream, (str, bytes)) else stream.read()
+    if text not in _PARSED:
+        _PARSED[text] = safe_load_yaml(text)
+    return copy.deepcopy(_PARSED[text])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def yaml_parsed_once():
+    """Where the CDK calls safe_load_yaml; a CDK that moves the call just parses as before (raising=False)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (yaml_declarative_source, concurrent_declarative_source):
+            patch.setattr(module, "safe_load_yaml", parsed_once, raising=False)
+        yield
