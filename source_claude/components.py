@@ -636,6 +636,7 @@ class NoRepeatedPages(PaginationStrategy):
 
 RESET_HEADER = "anthropic-ratelimit-requests-reset"
 LIMIT_HEADER = "anthropic-ratelimit-requests-limit"
+REMAINING_HEADER = "anthropic-ratelimit-requests-remaining"
 SHOULD_RETRY_HEADER = "x-should-retry"
 # How long one request may spend waiting out rate limits that name their reset, before the sync gives up on it.
 RATE_LIMIT_BUDGET_SECONDS = 15 * 60
@@ -761,12 +762,15 @@ def forget_organization_paces() -> None:
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
-    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
+    """When a 429's spent limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
 
-    A reset already past (a stale header, or a clock ahead of the API's) tells nothing of when to retry: such a 429
-    is retried as one without a reset, MAX_RETRIES times with backoff, instead of at once until the CDK gives up.
+    As the manifest's WaitTimeFromResponse waits, only a spent limit (no requests remaining, or no count) names when
+    to retry: neither a 429 with requests remaining nor a reset already past (a stale header, or a clock ahead of
+    the API's) does, so such a 429 is retried as one without a reset, MAX_RETRIES times with backoff, instead of
+    being held for up to RATE_LIMIT_BUDGET_SECONDS or retried at once until the CDK gives up.
     """
-    if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+    if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429 \
+            or response_or_exception.headers.get(REMAINING_HEADER, "0") != "0":
         return None
     value = response_or_exception.headers.get(RESET_HEADER)
     try:
@@ -815,7 +819,9 @@ def describe_failure(response_or_exception: Any, reset_at: Optional[float] = Non
             retry_after = response_or_exception.headers.get("retry-after")
             if retry_after:
                 return f"HTTP 429 (retry-after: {retry_after})"
-            reset = response_or_exception.headers.get(RESET_HEADER)
+            reset, remaining = (response_or_exception.headers.get(name) for name in (RESET_HEADER, REMAINING_HEADER))
+            if reset and remaining not in (None, "0"):
+                return f"HTTP 429 with {remaining} requests of the limit remaining"
             return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else \
                 "HTTP 429 without a reset time"
         if response_or_exception.ok:
