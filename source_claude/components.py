@@ -37,13 +37,13 @@ from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.pagination_tracker import PaginationTracker
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
-from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
@@ -153,6 +153,12 @@ def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = Fals
     return None
 
 
+def page_settings(parameters: Mapping[str, Any]) -> Tuple[Tuple[str, ...], bool]:
+    """A stream's page_keys and exact_decimals (see read_page), from its $parameters: given once, for its error
+    handler, which parses each page, and its ParsedPageDecoder, which must read it alike."""
+    return tuple(parameters.get("page_keys") or REPORT_PAGE_KEYS), bool(parameters.get("exact_decimals"))
+
+
 def window_gap(response: requests.Response, page: Mapping[str, Any]) -> Optional[str]:
     """Where a report page leaves the window it answers uncovered, in a few words; None if it covers its share.
 
@@ -193,14 +199,13 @@ def bucket_problem(bucket: Any) -> Optional[str]:
 
 
 @dataclass
-class AdminApiErrorHandler(ErrorHandler):
-    """The manifest's error handler, plus what the Admin API's responses say beyond their status code.
-
-    It exists because the declarative handlers cannot express these rules:
+class AdminApiErrorHandler(DefaultErrorHandler):
+    """The CDK's DefaultErrorHandler, with the manifest's response filters and backoff strategies, plus what the Admin
+    API's responses say beyond their status code, which those cannot express:
     - a 2xx whose body is not a whole page (whole_buckets: nor every report bucket in it) is fetched again (an
       HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
       measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
-      paginator (ParsedPageDecoder) and the extractor;
+      paginator (ParsedPageDecoder) and the extractor, as the stream's $parameters say (see page_settings);
     - so is a page that says has_more but names no next page (read as the last page, it would end the slice early),
       and a report page whose buckets leave a day (or hour) of the window asked for uncovered: the API returns a
       bucket for every one, empty or not;
@@ -209,17 +214,13 @@ class AdminApiErrorHandler(ErrorHandler):
     - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
       request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
       sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
+    - a response the connector stopped reading (ResponseOverLimit) ends the sync in its own sentence, or is retried;
     - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
       (IGNORE filters log at info level);
-    - each wait the manifest's backoff_strategies give is logged with its cause and its end (the CDK logs neither),
-      and a 429's reset teaches the organization's pace (see OrganizationPace).
+    - each wait the backoff_strategies give is logged with its cause and its end (the CDK logs neither), and a
+      429's reset teaches the organization's pace (see OrganizationPace).
     """
 
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    error_handler: ErrorHandler
-    page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
-    exact_decimals: bool = False
     whole_buckets: bool = False
     # The API the stream reads: a 401 or 403 from it skips the stream (one warning) when the key is found to read
     # only the other API, and ends the sync in one sentence when it reads neither (see KeyAccess).
@@ -231,27 +232,20 @@ class AdminApiErrorHandler(ErrorHandler):
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
         self._retries: Dict[str, List[float]] = {}
-
-    @property
-    def max_retries(self) -> Optional[int]:
+        super().__post_init__(parameters)
+        self._page_keys, self._exact_decimals = page_settings(parameters)
         # The CDK's own retry count and time limit must never end a retry this handler still allows.
-        return CDK_RETRY_CEILING
+        self.max_retries, self.max_time = CDK_RETRY_CEILING, RATE_LIMIT_BUDGET_SECONDS + MAX_SINGLE_WAIT_SECONDS
+        # The CDK asks the handler's backoff_strategies for each wait: this handler answers, from the declared ones,
+        # so that each wait is logged with its cause and its end.
+        self._waits, self.backoff_strategies = self.backoff_strategies or [], [self]
 
-    @property
-    def max_time(self) -> Optional[int]:
-        return RATE_LIMIT_BUDGET_SECONDS + MAX_SINGLE_WAIT_SECONDS
-
-    @property
-    def backoff_strategies(self) -> Any:
-        # The CDK asks this handler how long to wait, so that each wait is logged with its cause and its end.
-        return [self]
-
-    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
-        """The wait the manifest's backoff_strategies give (the first that answers), logged in one line: what
-        limited the sync, how long it waits and until when (the CDK logs a wait without its cause or end)."""
-        strategies = getattr(self.error_handler, "backoff_strategies", None) or ()
+    def backoff_time(self, response_or_exception: Any, attempt_count: int = 0) -> Optional[float]:
+        """The wait the declared backoff_strategies give (the first that answers), logged in one line: what limited
+        the sync, how long it waits and until when (the CDK logs a wait without its cause or end)."""
         wait = next(filter(None, (strategy.backoff_time(response_or_exception=response_or_exception,
-                                                        attempt_count=attempt_count) for strategy in strategies)), None)
+                                                        attempt_count=attempt_count) for strategy in self._waits)),
+                    None)
         reset_at = rate_limit_reset(response_or_exception)
         limit = header_int(response_or_exception, LIMIT_HEADER) if reset_at is not None else None
         if reset_at is not None:
@@ -266,8 +260,8 @@ class AdminApiErrorHandler(ErrorHandler):
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
         body, incomplete = None, None
         if response is not None and response.ok:
-            body = parsed_body(response, self.exact_decimals)
-            incomplete = page_problem(body, self.page_keys, self.whole_buckets)
+            body = parsed_body(response, self._exact_decimals)
+            incomplete = page_problem(body, self._page_keys, self.whole_buckets)
             if self.whole_buckets and not incomplete:
                 incomplete = window_gap(response, body)
         if incomplete:
@@ -283,7 +277,7 @@ class AdminApiErrorHandler(ErrorHandler):
                                          FailureType.transient_error if retry else FailureType.system_error,
                                          str(response_or_exception))
         else:
-            resolution = self.error_handler.interpret_response(response_or_exception)
+            resolution = super().interpret_response(response_or_exception)
         if response is not None and self.reads_api and response.status_code in (401, 403):
             resolution = self._unreadable_by_this_key(resolution)
         if response is not None:
@@ -650,6 +644,7 @@ class NoRepeatedPages(PaginationStrategy):
 
 RESET_HEADER = "anthropic-ratelimit-requests-reset"
 LIMIT_HEADER = "anthropic-ratelimit-requests-limit"
+REMAINING_HEADER = "anthropic-ratelimit-requests-remaining"
 SHOULD_RETRY_HEADER = "x-should-retry"
 # How long one request may spend waiting out rate limits that name their reset, before the sync gives up on it.
 RATE_LIMIT_BUDGET_SECONDS = 15 * 60
@@ -775,12 +770,15 @@ def forget_organization_paces() -> None:
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
-    """When a 429's limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
+    """When a 429's spent limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
 
-    A reset already past (a stale header, or a clock ahead of the API's) tells nothing of when to retry: such a 429
-    is retried as one without a reset, MAX_RETRIES times with backoff, instead of at once until the CDK gives up.
+    As the manifest's WaitTimeFromResponse waits, only a spent limit (no requests remaining, or no count) names when
+    to retry: neither a 429 with requests remaining nor a reset already past (a stale header, or a clock ahead of
+    the API's) does, so such a 429 is retried as one without a reset, MAX_RETRIES times with backoff, instead of
+    being held for up to RATE_LIMIT_BUDGET_SECONDS or retried at once until the CDK gives up.
     """
-    if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+    if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429 \
+            or response_or_exception.headers.get(REMAINING_HEADER, "0") != "0":
         return None
     value = response_or_exception.headers.get(RESET_HEADER)
     try:
@@ -829,7 +827,9 @@ def describe_failure(response_or_exception: Any, reset_at: Optional[float] = Non
             retry_after = response_or_exception.headers.get("retry-after")
             if retry_after:
                 return f"HTTP 429 (retry-after: {retry_after})"
-            reset = response_or_exception.headers.get(RESET_HEADER)
+            reset, remaining = (response_or_exception.headers.get(name) for name in (RESET_HEADER, REMAINING_HEADER))
+            if reset and remaining not in (None, "0"):
+                return f"HTTP 429 with {remaining} requests of the limit remaining"
             return f"HTTP 429 whose reset time ({reset}) is past or unreadable" if reset else \
                 "HTTP 429 without a reset time"
         if response_or_exception.ok:
@@ -975,20 +975,19 @@ def connection_problem(url: str, error: Exception) -> str:
 @dataclass
 class ParsedPageDecoder(JsonDecoder):
     """Hands the paginator (and a DpathExtractor) the page the error handler already parsed, instead of parsing
-    the body again. It subclasses JsonDecoder only because the CDK accepts nothing else for pagination."""
+    the body again. It subclasses JsonDecoder only because the CDK accepts nothing else for pagination. A page is read
+    as the stream's $parameters say, as its error handler reads it (see page_settings)."""
 
     parameters: InitVar[Mapping[str, Any]]
-    page_keys: List[str] = field(default_factory=lambda: list(REPORT_PAGE_KEYS))
-    exact_decimals: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        pass
+        self._page_keys, self._exact_decimals = page_settings(parameters)
 
     def is_stream_response(self) -> bool:
         return False
 
     def decode(self, response: requests.Response) -> Generator[MutableMapping[str, Any], None, None]:
-        yield dict(whole_page(response, self.page_keys, self.exact_decimals))
+        yield dict(whole_page(response, self._page_keys, self._exact_decimals))
 
 
 @dataclass

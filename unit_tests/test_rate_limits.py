@@ -33,12 +33,13 @@ STREAM = "messages_usage"
 ONE_WINDOW = ("2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z")
 
 
-def rate_limited(reset_in_seconds: float, limit: int = 2, should_retry: str = "true") -> HttpResponse:
+def rate_limited(reset_in_seconds: float, limit: int = 2, should_retry: str = "true",
+                 remaining: int = 0) -> HttpResponse:
     """A 429 as recorded from the live API: the three ratelimit headers, x-should-retry, and no retry-after."""
     reset = NOW + timedelta(seconds=reset_in_seconds)
     return api_error(429, "rate_limit_error", "Number of request tokens has exceeded your rate limit.", {
         "anthropic-ratelimit-requests-limit": str(limit),
-        "anthropic-ratelimit-requests-remaining": "0",
+        "anthropic-ratelimit-requests-remaining": str(remaining),
         "anthropic-ratelimit-requests-reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "x-should-retry": should_retry,
     })
@@ -187,6 +188,22 @@ def test_a_429_whose_reset_has_passed_counts_as_a_429_without_one(reset_in_secon
     assert sleeps == [3.0, 5.0, 9.0, 17.0, 33.0]
     error = output.errors[0].trace.error
     assert error.failure_type == FailureType.transient_error
+    assert error.message.startswith("The Anthropic Admin API kept rate limiting this organization (HTTP 429) through "
+                                    "5 retries."), error.message
+
+
+def test_a_429_with_requests_remaining_is_retried_as_one_without_a_reset() -> None:
+    """Given 429s whose reset is 5 minutes away but whose limit has requests remaining (another limit refused them),
+    Then they are not held until that reset, nor retried for its 15-minute budget: they back off five times, as a 429
+    that names no reset does, and the sync ends in the connector's sentence."""
+    output, sleeps = read_with([rate_limited(reset_in_seconds=300, limit=50, remaining=12)] * 30,
+                               expecting_exception=True)
+
+    assert sleeps == [3.0, 5.0, 9.0, 17.0, 33.0]
+    waits = [log.log.message for log in output.logs if log.log.message.startswith("Waiting ")]
+    assert waits[0] == ("Waiting 3.0 s, until 2025-03-10T12:00:03Z, before retrying: HTTP 429 with 12 requests of the "
+                        "limit remaining.")
+    error = output.errors[0].trace.error
     assert error.message.startswith("The Anthropic Admin API kept rate limiting this organization (HTTP 429) through "
                                     "5 retries."), error.message
 
