@@ -2122,11 +2122,9 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
     return True
 
 # -- Config rules --------------------------------------------------------------------------------------------------
-# Each rule says in one sentence what is wrong with the config and how to fix it: the spec's JSON schema says what is
-# valid, but its messages ("32 is greater than the maximum of 31") name neither the field nor the fix. The manifest
-# runs the one-field rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime),
-# which read the bounds from the spec; whole_config_rules() needs several fields, or an absent one, which a
-# DpathValidator never sees.
+# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
+# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
+# needs several fields, or an absent one, which a DpathValidator never sees.
 
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
@@ -2213,20 +2211,14 @@ def key_problem(key: Any) -> Optional[str]:
 
 @dataclass
 class ConfigFieldRule(ValidationStrategy):
-    """A config field's own sentence, for the spec's JSON schema check (or ValidateAdheresToSchema), whose messages
-    ("32 is greater than the maximum of 31") name neither the field nor the fix.
-
-    The spec's schema of the field (`properties`: the spec's connection_specification properties, by reference) says
-    what is valid; this words what the value fails and adds what a JSON schema cannot say: a real calendar day, a
-    start_date whose first whole UTC day has begun (starts_reading), and for a URL the key is sent to (url), https
-    unless it is this machine and no user name or password in it.
-    """
+    """A config field's own sentence, for the spec's JSON schema check, whose messages ("32 is greater than the maximum
+    of 31") name neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
+    reference); this words it, and adds what a JSON schema cannot say: a real calendar day, a start_date whose first
+    whole UTC day has begun (starts_reading), an api_url (url) that is https unless local and holds no password."""
 
     field: str
     properties: Mapping[str, Any]
-    # For a number: what it counts (" of days"), and what to do instead when the field has no default to suggest.
-    unit: str = ""
-    advice: str = ""
+    advice: str = ""  # how to fix a number that has no default to suggest
     starts_reading: bool = False
     url: bool = False
 
@@ -2234,43 +2226,39 @@ class ConfigFieldRule(ValidationStrategy):
         schema = self.properties[self.field]
         if value is None or (value == "" and schema["type"] == "string"):
             return
-        # Which of the schema's keywords (type, minimum, enum, uniqueItems, pattern...) the value fails.
+        # The schema's keywords (type, maximum, enum, uniqueItems, pattern...) the value fails.
         fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}
-        if schema["type"] == "integer":
-            # JSON schema takes 3.0 for an integer; a whole number is written 3.
-            if fails or isinstance(value, float):
-                advice = self.advice or f"the default, {schema['default']}, suits most organizations."
-                raise config_error(f"{self.field} must be a whole number{self.unit} from {schema['minimum']} to "
-                                   f"{schema['maximum']}, not {value!r}: {advice}")
-        elif schema["type"] == "array":
-            self.validate_dimensions(value, fails, schema["items"]["enum"])
+        if schema["type"] == "integer" and (fails or isinstance(value, float)):  # JSON schema takes 3.0 for 3
+            unit = re.search(r"\((\w+)\)$", schema["title"])  # what the number counts: "Lookback Window (days)"
+            advice = self.advice or f"the default, {schema.get('default')}, suits most organizations."
+            raise config_error(f"{self.field} must be a whole number{f' of {unit[1]}' if unit else ''} from "
+                               f"{schema['minimum']} to {schema['maximum']}, not {value!r}: {advice}")
+        if schema["type"] == "array":
+            self.validate_names(value, fails, schema["items"]["enum"])
         elif self.url:
             self.validate_url(value, schema["default"])
         elif "pattern" in schema:  # the spec's dates
             if fails:
                 raise config_error(f"{self.field} {value!r} is not a date: use a UTC date like 2025-01-01 "
                                    "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
-            self.validate_moment(value)
+            moment = parse_config_datetime(value, self.field)
+            if self.starts_reading:
+                self.validate_start(value, moment)
 
-    def validate_dimensions(self, group_by: Any, fails: Set[str], dimensions: List[str]) -> None:
-        """Names of the schema's enum, each once (analytics_group_by: the API's refusal would end a sync mid-read)."""
+    def validate_names(self, group_by: Any, fails: Set[str], dimensions: List[str]) -> None:
         if "type" in fails:
             raise config_error(
                 f"{self.field} must be a list of dimension names, not {group_by!r}: for example "
                 '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.')
-        if "enum" in fails:
+        if "enum" in fails:  # said before a sync, which the API's refusal would end mid-read
             unknown = ", ".join(repr(value) for value in group_by if value not in dimensions)
             raise config_error(f"{self.field} has {unknown}, which the Usage and Cost Analytics API cannot group by: "
                                f"use some of {', '.join(dimensions)}.")
         if "uniqueItems" in fails:
             raise config_error(f"{self.field} names a dimension twice: list each dimension once.")
 
-    def validate_moment(self, value: str) -> None:
-        """A real day; for start_date (starts_reading), one whose first whole UTC day has begun, since reading starts
-        at the first midnight UTC at or after it."""
-        moment = parse_config_datetime(value, self.field)
-        if not self.starts_reading:
-            return
+    def validate_start(self, value: str, moment: datetime) -> None:
+        """Reading starts at the first midnight UTC at or after start_date: that day must have begun."""
         now = datetime.now(timezone.utc)
         if moment > now:
             raise config_error(
@@ -2310,10 +2298,8 @@ def is_loopback(hostname: str) -> bool:
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
     """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
-    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read).
-
-    A date that is not one is left to its field's rule, which needs the spec and runs right after (source.py).
-    """
+    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read). A date
+    that is not one is left to its field's rule, which runs right after (source.py)."""
     AdminApiKeyRule().validate(config.get("admin_api_key"))
     if config.get("start_date") in (None, ""):
         raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
