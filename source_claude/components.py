@@ -29,6 +29,7 @@ import requests
 import urllib3
 from dateutil.parser import isoparse
 from isodate import parse_duration
+from jsonschema import Draft7Validator
 from requests_cache import CachedResponse, SQLiteCache
 
 from airbyte_cdk.models import FailureType
@@ -2113,17 +2114,15 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
     return True
 
 # -- Config rules --------------------------------------------------------------------------------------------------
-# Each rule says in one sentence what is wrong with the config and how to fix it: the spec's JSON schema guards the
-# form too, but its messages ("32 is greater than the maximum of 31") name neither the field nor the fix. The
-# manifest runs the one-field rules (its spec's config_normalization_rules, a DpathValidator per field, in every
-# runtime); whole_config_rules() needs several fields, or an absent one, which a DpathValidator never sees.
+# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
+# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
+# needs several fields, or an absent one, which a DpathValidator never sees.
 
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
 # The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
 EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
-_DATE_OR_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -2202,46 +2201,56 @@ def key_problem(key: Any) -> Optional[str]:
             "key again as plain text on one line, or copy it anew from where it was created.")
 
 
-# The documented group_by[] values of the Usage and Cost Analytics API (the spec's enum says the same).
-ANALYTICS_DIMENSIONS = (
-    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id", "context_window",
-    "cost_type", "deployment_id", "environment_id", "inference_geo", "model", "product", "rbac_group_id",
-    "service_tier", "slack_channel_id", "speed", "token_type", "workspace_id",
-)
-
-
 @dataclass
-class AnalyticsGroupByRule(ValidationStrategy):
-    """analytics_group_by: documented dimensions, each once (the API's own refusal would end a sync mid-read)."""
-
-    def validate(self, group_by: Any) -> None:
-        if group_by is None or group_by == []:
-            return
-        if not isinstance(group_by, list) or not all(isinstance(value, str) for value in group_by):
-            raise config_error(
-                f"analytics_group_by must be a list of dimension names, not {group_by!r}: for example "
-                '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.')
-        unknown = [value for value in group_by if value not in ANALYTICS_DIMENSIONS]
-        if unknown:
-            raise config_error(
-                f"analytics_group_by has {', '.join(map(repr, unknown))}, which the Usage and Cost Analytics API "
-                f"cannot group by: use some of {', '.join(ANALYTICS_DIMENSIONS)}.")
-        if len(set(group_by)) != len(group_by):
-            raise config_error("analytics_group_by names a dimension twice: list each dimension once.")
-
-
-@dataclass
-class DateRule(ValidationStrategy):
-    """A UTC date or RFC 3339 date-time that names a real day; for start_date (starts_reading), one whose first
-    whole UTC day has begun, since reading starts at the first midnight UTC at or after it."""
+class ConfigFieldRule(ValidationStrategy):
+    """A config field's own sentence, for the spec's JSON schema check, whose messages ("32 is greater than the maximum
+    of 31") name neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
+    reference); this words it, and adds what a JSON schema cannot say: a real calendar day, a start_date whose first
+    whole UTC day has begun (starts_reading), an api_url (url) that is https unless local and holds no password."""
 
     field: str
+    properties: Mapping[str, Any]
+    advice: str = ""  # how to fix a number that has no default to suggest
     starts_reading: bool = False
+    url: bool = False
 
     def validate(self, value: Any) -> None:
-        moment = parse_config_datetime(value, self.field)
-        if moment is None or not self.starts_reading:
+        schema = self.properties[self.field]
+        if value is None or (value == "" and schema["type"] == "string"):
             return
+        # The schema's keywords (type, maximum, enum, uniqueItems, pattern...) the value fails.
+        fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}
+        if schema["type"] == "integer" and (fails or isinstance(value, float)):  # JSON schema takes 3.0 for 3
+            unit = re.search(r"\((\w+)\)$", schema["title"])  # what the number counts: "Lookback Window (days)"
+            advice = self.advice or f"the default, {schema.get('default')}, suits most organizations."
+            raise config_error(f"{self.field} must be a whole number{f' of {unit[1]}' if unit else ''} from "
+                               f"{schema['minimum']} to {schema['maximum']}, not {value!r}: {advice}")
+        if schema["type"] == "array":
+            self.validate_names(value, fails, schema["items"]["enum"])
+        elif self.url:
+            self.validate_url(value, schema["default"])
+        elif "pattern" in schema:  # the spec's dates
+            if fails:
+                raise config_error(f"{self.field} {value!r} is not a date: use a UTC date like 2025-01-01 "
+                                   "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
+            moment = parse_config_datetime(value, self.field)
+            if self.starts_reading:
+                self.validate_start(value, moment)
+
+    def validate_names(self, group_by: Any, fails: Set[str], dimensions: List[str]) -> None:
+        if "type" in fails:
+            raise config_error(
+                f"{self.field} must be a list of dimension names, not {group_by!r}: for example "
+                '["api_key_id", "actor", "workspace_id", "model"], or leave it empty for that grouping.')
+        if "enum" in fails:  # said before a sync, which the API's refusal would end mid-read
+            unknown = ", ".join(repr(value) for value in group_by if value not in dimensions)
+            raise config_error(f"{self.field} has {unknown}, which the Usage and Cost Analytics API cannot group by: "
+                               f"use some of {', '.join(dimensions)}.")
+        if "uniqueItems" in fails:
+            raise config_error(f"{self.field} names a dimension twice: list each dimension once.")
+
+    def validate_start(self, value: str, moment: datetime) -> None:
+        """Reading starts at the first midnight UTC at or after start_date: that day must have begun."""
         now = datetime.now(timezone.utc)
         if moment > now:
             raise config_error(
@@ -2253,45 +2262,20 @@ class DateRule(ValidationStrategy):
                 f"{self.field} {value} leaves no whole UTC day to read yet: reading starts at the first midnight UTC "
                 f"at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set {self.field} to a date.")
 
-
-@dataclass
-class WholeNumberRule(ValidationStrategy):
-    """A whole number from minimum to maximum (JSON's 3.0 or "3" and true are not), or null for the default."""
-
-    field: str
-    minimum: int
-    maximum: int
-    # What the number counts (" of days"), and what to do instead.
-    unit: str = ""
-    advice: str = ""
-
-    def validate(self, number: Any) -> None:
-        if number is None:
-            return
-        if isinstance(number, bool) or not isinstance(number, int) or not self.minimum <= number <= self.maximum:
-            raise config_error(f"{self.field} must be a whole number{self.unit} from {self.minimum} to {self.maximum}, "
-                               f"not {number!r}: {self.advice}")
-
-
-@dataclass
-class ApiUrlRule(ValidationStrategy):
-    """api_url: an http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
-
-    def validate(self, api_url: Any) -> None:
-        if api_url is None or api_url == "":
-            return
+    def validate_url(self, api_url: Any, default: str) -> None:
+        """An http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
         if isinstance(api_url, str) and "@" in api_url:
             # Not echoed: what comes before the @ is a user name and password (or the key) pasted into the URL.
-            raise config_error("api_url has a user name or password in it (the part before an @), which the "
+            raise config_error(f"{self.field} has a user name or password in it (the part before an @), which the "
                                "connector never sends: remove it, and give the proxy's https:// address alone.")
         if isinstance(api_url, str) and api_url != api_url.strip():
-            raise config_error(f"api_url {api_url!r} has spaces or line breaks around it: remove them.")
+            raise config_error(f"{self.field} {api_url!r} has spaces or line breaks around it: remove them.")
         parts = urlsplit(api_url) if isinstance(api_url, str) else None
         if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
-            raise config_error(f"api_url {api_url!r} is not a URL: leave it empty to use {DEFAULT_API_URL}, "
+            raise config_error(f"{self.field} {api_url!r} is not a URL: leave it empty to use {default}, "
                                "or give the https:// address of your proxy.")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise config_error(f"api_url {api_url!r} is not https: the Admin key must only travel encrypted, "
+            raise config_error(f"{self.field} {api_url!r} is not https: the Admin key must only travel encrypted, "
                                "so use an https:// address (plain http is accepted only for localhost).")
 
 
@@ -2306,12 +2290,16 @@ def is_loopback(hostname: str) -> bool:
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
     """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
-    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read)."""
+    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read). A date
+    that is not one is left to its field's rule, which runs right after (source.py)."""
     AdminApiKeyRule().validate(config.get("admin_api_key"))
-    start = parse_config_datetime(config.get("start_date"), "start_date")
-    if start is None:
+    if config.get("start_date") in (None, ""):
         raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
-    end = parse_config_datetime(config.get("end_date"), "end_date")
+    try:
+        start, end, hourly_start = (parse_config_datetime(config.get(name), name)
+                                    for name in ("start_date", "end_date", "hourly_start_date"))
+    except AirbyteTracedException:
+        return
     first_day = first_whole_utc_day(start)
     if end is not None and end <= first_day:
         raise config_error(f"end_date {config['end_date']} is not after start_date {config['start_date']}: "
@@ -2320,13 +2308,13 @@ def whole_config_rules(config: Mapping[str, Any]) -> None:
         raise config_error(
             f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
             f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
-    hourly_start_date_rules(config, start, end)
+    hourly_start_date_rules(config, start, end, hourly_start)
 
 
-def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime]) -> None:
+def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime],
+                            hourly_start: Optional[datetime]) -> None:
     """hourly_start_date not before start_date, and leaving a whole UTC hour to read (elsewhere than in the package,
     the hourly cursor starts at start_date at the earliest, and an empty range reads nothing)."""
-    hourly_start = parse_config_datetime(config.get("hourly_start_date"), "hourly_start_date")
     if hourly_start is None:
         return
     value = config["hourly_start_date"]
@@ -2346,16 +2334,14 @@ def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Opt
 
 
 def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
-    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC."""
+    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC. Its form
+    is the spec's pattern, checked before (ConfigFieldRule)."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _DATE_OR_DATETIME.match(value):
-        raise config_error(f"{key} {value!r} is not a date: use a UTC date like 2025-01-01 "
-                           "or an RFC 3339 date-time like 2025-01-01T00:00:00Z.")
     try:
         parsed = isoparse(value)
         parsed = (parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed).astimezone(timezone.utc)
-    except (ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):
         raise config_error(f"{key} {value!r} is not a real calendar date: check the month and day, "
                            "for example 2025-01-31.") from None
     if parsed < EARLIEST_CONFIG_DATE:

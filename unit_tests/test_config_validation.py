@@ -1,13 +1,18 @@
 """Every config mistake gets one sentence that says what is wrong and how to fix it, as a config error, when the
 source is built: the manifest's config rules (one per field) and the package's whole-config rules."""
 
+from pathlib import Path
+
 import freezegun
 import pytest
+import yaml
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude import SourceClaude
+from source_claude.source import MANIFEST
 from unit_tests.builders import config
 
 NOW = "2025-03-10T12:00:00Z"
@@ -148,3 +153,43 @@ def test_no_key_format_is_refused_before_the_api_is_asked(key) -> None:
     """A Claude Enterprise key (documented as sk-ant-api01-...) shares its prefix with regular API keys: the API,
     not the connector, says which streams a key reads."""
     validate_config(config(admin_api_key=key))
+
+
+# A change to a field's schema in the spec, a config that the changed schema refuses, and the sentence saying so.
+SPEC_CHANGES = {
+    "a lower maximum and another default": (
+        lambda properties: properties["lookback_window_days"].update(maximum=20, default=5),
+        {"lookback_window_days": 25},
+        "lookback_window_days must be a whole number of days from 0 to 20, not 25: the default, 5, suits most"),
+    "a dimension fewer": (
+        lambda properties: properties["analytics_group_by"]["items"]["enum"].remove("speed"),
+        {"analytics_group_by": ["model", "speed"]},
+        "analytics_group_by has 'speed', which the Usage and Cost Analytics API cannot group by: use some of actor, "
+        "actor_type, agent_id, api_key_id, claude_tag_category, claude_tag_user_id, context_window, cost_type, "
+        "deployment_id, environment_id, inference_geo, model, product, rbac_group_id, service_tier, "
+        "slack_channel_id, token_type, workspace_id."),
+    "dates without a time": (
+        lambda properties: properties["end_date"].update(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        {"end_date": "2025-02-01T00:00:00Z"},
+        "end_date '2025-02-01T00:00:00Z' is not a date"),
+    "another default api_url": (
+        lambda properties: properties["api_url"].update(default="https://proxy.example.com"),
+        {"api_url": "ftp://example.com"},
+        "is not a URL: leave it empty to use https://proxy.example.com, or give"),
+}
+
+
+@pytest.mark.parametrize("change", list(SPEC_CHANGES))
+def test_each_bound_is_the_spec_s_and_the_sentence_says_it(change) -> None:
+    """A field's bounds are written once, in its schema in the spec: change them there, and the field's rule refuses
+    and words what the spec now says, in every runtime (the manifest's rules, without the package)."""
+    change_spec, overrides, expected = SPEC_CHANGES[change]
+    manifest = yaml.safe_load(Path(MANIFEST).read_text())
+    change_spec(manifest["spec"]["connection_specification"]["properties"])
+    user_config = config(**overrides)
+    source = ConcurrentDeclarativeSource(source_config=manifest, config=user_config)
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        source.streams(user_config)
+    assert expected in raised.value.message
+    assert raised.value.failure_type == FailureType.config_error
