@@ -1113,15 +1113,11 @@ class ShapedRecords(RecordExtractor):
     def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
         """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
         cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
-        if refreshed is None:
-            return None
-        try:
-            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
-        except ValueError:
-            refreshed_at = None
-        if refreshed_at is not None and refreshed_at.tzinfo is not None:
-            return refreshed_at
-        if not self._warned_watermark:
+        with suppress(TypeError, ValueError):
+            refreshed_at = utc_moment(refreshed)
+            if refreshed_at.tzinfo is not None:
+                return refreshed_at
+        if refreshed is not None and not self._warned_watermark:
             self._warned_watermark = True
             logger.warning(f"Ignored the data_refreshed_at {str(refreshed)[:40]!r} that the Anthropic Admin API "
                            f"returned for {where(response)}: it is not a time with a time zone, so no day is held back "

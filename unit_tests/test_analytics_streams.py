@@ -180,6 +180,20 @@ class TestAnalyticsRows(TestCase):
 
         assert [record["starting_at"] for record in records] == ["2026-03-08T00:00:00Z"]
 
+    def test_rows_outside_the_window_asked_for_are_dropped_with_one_warning(self) -> None:
+        """Given the window [03-08, 03-10) answered with rows of 03-07, 03-08 and 03-10, then only 03-08's is emitted,
+        and one warning names the first row dropped, the window asked for and the path."""
+        with HttpMocker() as http_mocker:
+            http_mocker.get(analytics_request("usage_analytics"), analytics_page(
+                *(row(day, "usage", USAGE, model="a") for day in ("2026-03-07", "2026-03-08", "2026-03-10"))))
+            output = read_stream("usage_analytics", config(start_date="2026-03-08"), sync_mode=SyncMode.full_refresh)
+
+        assert [record["starting_at"] for record in records_of(output)] == ["2026-03-08T00:00:00Z"]
+        [warning] = [log.log.message for log in output.logs if log.log.message.startswith("Dropped")]
+        assert warning.startswith("Dropped a row of 2026-03-07T00:00:00Z, which the Anthropic Admin API returned for a "
+                                  "request of 2026-03-08T00:00:00Z to 2026-03-10T00:00:00Z "
+                                  "(/v1/organizations/analytics/usage)"), warning
+
     def test_a_grouping_of_the_config_is_sent_and_cost_components_group_only_cost(self) -> None:
         with HttpMocker() as http_mocker:
             http_mocker.get(analytics_request("usage_analytics", group_by=["actor", "model"]),
