@@ -992,94 +992,149 @@ class ParsedPageDecoder(JsonDecoder):
 
 
 @dataclass
-class ReportRowExtractor(RecordExtractor):
-    """Turns one report page (daily buckets, each holding result rows) into flat, keyed records.
+class ShapedRecords(RecordExtractor):
+    """Stands in for RecordExpander + FlattenFields + AddFields (a DpathExtractor for lists), which measured several
+    times slower per record, keep nothing from one page to the next and make USD through Jinja floats.
 
-    It exists because the fan-out from bucket to rows, the flattening and the row key run once per
-    record, where plain Python measured several times faster than the declarative RecordExpander,
-    DpathFlattenFields and Jinja AddFields chain, and because `amount_usd` must be an exact decimal,
-    which Jinja can only produce through floats.
-
-    A bucket outside the window the request asked for is dropped (with one warning per stream), so the cursor
-    never sees a day it did not ask for; so is a bucket, or a row of a bucket, that the window's pages hold twice
-    (see SliceItems). A page whose amount is a JSON number is parsed again with exact decimals, so the amount stays
-    its exact decimal text; only such pages pay for it.
+    A page's items become the stream's records in the shape the manifest's `rows` names. Every shape reads the whole
+    page once and drops, with one warning per stream, an item of a window or day the request did not ask for (the
+    cursor never sees it); an item the slice's pages hold twice is emitted once (see SliceItems); a record it cannot
+    read ends the sync in one sentence. A money field (decimal text in cents) keeps its exact text and gets an exact
+    <field>_usd beside it; a page that sends one as a JSON number is parsed again with exact decimals (one search of
+    its bytes, no work per row). The shapes:
+    - report: each bucket's result rows, flattened (see flatten) with the bucket's bounds and a row_key of the bucket
+      start and the `key` dimensions;
+    - analytics: flat rows of daily buckets (see analytics_record); a bucket that ends after the page's
+      data_refreshed_at is not settled: its rows are held back, and AnalyticsWindows keeps the state before it;
+    - claude_code_usage, claude_code_model_usage: a Claude Code record, on the day its request asked for (a null date
+      is that day), as one row per actor, day, terminal and remote flag, or one per model of it (tools and models are
+      open sets that become columns or rows);
+    - list: a list's items as they are, keyed by the `key` fields.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
-    key_dimensions: List[str] = field(default_factory=list)
-    amount_cents_field: Optional[str] = None
+    rows: str = "list"
+    # report: the dimensions of a row's row_key beside its bucket start; list: the fields of the primary key.
+    key: List[str] = field(default_factory=lambda: ["id"])
+    money_fields: List[str] = field(default_factory=list)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._key_dimensions = tuple(self.key_dimensions)
-        self._warned_outside = False
-        self._buckets = SliceItems(parameters.get("name") or "this stream")
-        # The amount field followed by a number, in a page's text: one search of the bytes per page, no work per row.
-        self._numeric_amount = (re.compile(rb'"' + re.escape(self.amount_cents_field.encode()) + rb'"\s*:\s*[-0-9]')
-                                if self.amount_cents_field else None)
+        shapes = {"report": self._report_rows, "analytics": self._analytics_rows, "list": self._list_rows,
+                  "claude_code_usage": self._claude_code_rows, "claude_code_model_usage": self._claude_code_rows}
+        if self.rows not in shapes:
+            raise ValueError(f"rows is {self.rows!r}: it must be one of {', '.join(shapes)}")
+        self._shape = shapes[self.rows]
+        self._key, self._money = tuple(self.key), tuple(self.money_fields)
+        self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
+                                          + rb')"\s*:\s*[-0-9]') if self._money else None)
+        self._items = SliceItems(parameters.get("name") or "this stream")
+        self._warned_outside = self._warned_watermark = self._fresh_slice = False
+        # Per analytics window (its requested start): the data_refreshed_at its pages named.
+        self._refreshed: Dict[Any, Optional[datetime]] = {}
+
+    def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
+        """The oldest data_refreshed_at the analytics window's pages named; None if they named none."""
+        return self._refreshed.get(window_start)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        key_dimensions, amount_field = self._key_dimensions, self.amount_cents_field
         with unreadable_records_end_the_sync(response):
-            page = whole_page(response)
-            exact = self._numeric_amount is not None and self._numeric_amount.search(response.content) is not None
+            page = whole_page(response, REPORT_PAGE_KEYS, exact_decimals=self.rows.startswith("claude_code"))
+            exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
                 page = loads_exact(response.content)
-            window = requested_window(response)
-            self._buckets.page(response)
-            for bucket in page["data"]:
-                starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
-                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
-                    self._warn_outside(response, starting_at)
-                    continue
-                if not self._buckets.first_time(response, starting_at, bucket, f"the bucket of {starting_at}"):
-                    continue
-                rows_of_bucket: Dict[str, Any] = {}
-                for result_row in bucket["results"]:
-                    if exact:
-                        result_row = with_exact_amount(result_row, amount_field)
-                    record = flatten_result_row(result_row, starting_at, ending_at)
-                    key = record["row_key"] = row_key(record, key_dimensions)
-                    earlier = rows_of_bucket.setdefault(key, result_row)
-                    if earlier is not result_row:
-                        self._buckets.again(response, f"a row of the bucket of {starting_at}", earlier == result_row)
-                        continue
-                    if amount_field:
-                        add_amount_usd(record, amount_field)
-                    yield record
+            # Only analytics paging restarts (HTTP 410, see WindowRestarts): what its pages say of has_more tells a
+            # restart from a new window.
+            self._fresh_slice = self._items.page(response, self.rows == "analytics" and page.get("has_more") is True)
+            yield from self._shape(response, page, self._money if exact else ())
 
-    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
+    def _report_rows(self, response: requests.Response, page: Mapping[str, Any],
+                     exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        window, key, money = requested_window(response), self._key, self._money
+        for bucket in page["data"]:
+            starting_at, ending_at = bucket["starting_at"], bucket["ending_at"]
+            if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                self._drop(response, f"the bucket of {starting_at}")
+                continue
+            if not self._items.first_time(response, starting_at, bucket, f"the bucket of {starting_at}"):
+                continue
+            rows_of_bucket: Dict[str, Any] = {}
+            for result_row in bucket["results"]:
+                record = flatten(exact_json(result_row, exact) if exact else result_row,
+                                 {"starting_at": starting_at, "ending_at": ending_at})
+                record_key = record["row_key"] = row_key(record, key)
+                earlier = rows_of_bucket.setdefault(record_key, result_row)
+                if earlier is not result_row:
+                    self._items.again(response, f"a row of the bucket of {starting_at}", earlier == result_row)
+                    continue
+                yield with_usd(record, money)
+
+    def _analytics_rows(self, response: requests.Response, page: Mapping[str, Any],
+                        exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        window, money = requested_window(response), self._money
+        window_start = window[0] if window else None
+        if self._fresh_slice:
+            # Not on a restart: the rows its first pass held back are skipped now, so they stay unclaimed.
+            self._refreshed.pop(window_start, None)
+        refreshed_at = self._watermark(page.get("data_refreshed_at"), response)
+        if refreshed_at is not None:
+            known = self._refreshed.get(window_start)
+            self._refreshed[window_start] = min(known, refreshed_at) if known else refreshed_at
+        for row in page["data"]:
+            starting_at = row["starting_at"]
+            if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
+                self._drop(response, f"a row of {starting_at}")
+                continue
+            record = analytics_record(exact_json(row, exact) if exact else row, money)
+            if not self._items.first_time(response, record["row_key"], row, f"a row of {starting_at}"):
+                continue
+            if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
+                continue  # not settled: read by a later sync (see AnalyticsWindows)
+            yield with_usd(record, money)
+
+    def _claude_code_rows(self, response: requests.Response, page: Mapping[str, Any],
+                          exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        asked = request_query(response).get("starting_at", [None])[0]
+        rows = claude_code_usage_rows if self.rows == "claude_code_usage" else claude_code_model_usage_rows
+        for report_record in page["data"]:
+            day = utc_day(report_record.get("date")) or asked
+            if asked is not None and day != asked:
+                self._drop(response, f"a Claude Code record dated {day}")
+                continue
+            actor = claude_code_actor(report_record, day)
+            if self._items.first_time(response, actor["row_key"], report_record, f"a Claude Code record of {day}"):
+                yield from rows(actor, report_record)
+
+    def _list_rows(self, response: requests.Response, page: Mapping[str, Any],
+                   exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        for item in page["data"]:
+            key = tuple(item.get(name) for name in self._key)
+            if self._items.first_time(response, key, item, " ".join(map(str, key))):
+                yield item
+
+    def _drop(self, response: requests.Response, what: str) -> None:
         if not self._warned_outside:
             self._warned_outside = True
             query = request_query(response)
-            logger.warning(
-                f"Dropped the bucket of {starting_at}, which the Anthropic Admin API returned for a request of "
-                f"{query['starting_at'][0]} to {query['ending_at'][0]} ({urlsplit(request_url(response)).path}): "
-                "a bucket outside the window asked for is never emitted. Later ones are dropped without a warning."
-            )
+            asked = " to ".join(query[name][0] for name in ("starting_at", "ending_at") if name in query)
+            logger.warning(f"Dropped {what}, which the Anthropic Admin API returned for a request of {asked} "
+                           f"({urlsplit(request_url(response)).path}): nothing outside the window or day asked for is "
+                           "emitted. Later ones are dropped without a warning.")
 
-
-@dataclass
-class ListItems(RecordExtractor):
-    """The manifest's DpathExtractor of a list page's `data`, which also emits an item the list's pages hold twice
-    only once (see SliceItems): a DpathExtractor keeps nothing from one page to the next."""
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    # The fields of the stream's primary key.
-    key: List[str] = field(default_factory=lambda: ["id"])
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._items = SliceItems(parameters.get("name") or "this stream")
-
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        with unreadable_records_end_the_sync(response):
-            self._items.page(response)
-            for item in whole_page(response)["data"]:
-                key = tuple(item.get(name) for name in self.key)
-                if self._items.first_time(response, key, item, " ".join(map(str, key))):
-                    yield item
+    def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
+        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
+        cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
+        with suppress(TypeError, ValueError):
+            refreshed_at = utc_moment(refreshed)
+            if refreshed_at.tzinfo is not None:
+                return refreshed_at
+        if refreshed is not None and not self._warned_watermark:
+            self._warned_watermark = True
+            logger.warning(f"Ignored the data_refreshed_at {str(refreshed)[:40]!r} that the Anthropic Admin API "
+                           f"returned for {where(response)}: it is not a time with a time zone, so no day is held back "
+                           "as not yet refreshed; the lookback re-reads the recent days. Later ones are ignored "
+                           "without a warning.")
+        return None
 
 
 def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
@@ -1094,16 +1149,6 @@ def requested_window(response: requests.Response) -> Optional[Tuple[datetime, da
 def utc_moment(value: str) -> datetime:
     """An RFC 3339 time as an aware datetime (a naive one cannot be compared, and the record is unreadable)."""
     return datetime.fromisoformat(value)
-
-
-def with_exact_amount(result_row: Mapping[str, Any], amount_field: Optional[str]) -> Dict[str, Any]:
-    """A result row parsed with exact decimals, ready for orjson: the amount as its decimal text (the schema's
-    string), any other exact number as an exact_number()."""
-    row = {name: exact_json(value) for name, value in result_row.items()}
-    amount = result_row.get(amount_field) if amount_field else None
-    if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
-        row[amount_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)  # type: ignore[index]
-    return row
 
 
 @contextmanager
@@ -1140,19 +1185,23 @@ def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PA
     return page
 
 
-def flatten_result_row(
-    result_row: Mapping[str, Any], starting_at: str, ending_at: str
-) -> MutableMapping[str, Any]:
-    """One result row as a flat record carrying its bucket's bounds; unknown fields pass through."""
-    record: MutableMapping[str, Any] = {"starting_at": starting_at, "ending_at": ending_at}
-    for name, value in result_row.items():
-        if isinstance(value, dict):
-            keep_names = name in UNPREFIXED_OBJECTS
-            for member, member_value in value.items():
-                flat_name = member if keep_names and member not in result_row else f"{name}_{member}"
-                record[flat_name] = member_value
+def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: str = "") -> MutableMapping[str, Any]:
+    """Adds every member of `obj` to `record` under `prefix`, a nested object's members at every depth as
+    <parent>_<child> (FlattenFields keeps parent names only where two leaves collide, DpathFlattenFields flattens one
+    level); members of an UNPREFIXED_OBJECTS object keep their own names, unless `obj` has a member so named. Members
+    nobody documented pass through the same way; lists and every other value as they are."""
+    for name, value in obj.items():
+        if not isinstance(value, dict):
+            record[prefix + name] = value
+        elif prefix or name not in UNPREFIXED_OBJECTS:
+            flatten(value, record, f"{prefix}{name}_")
         else:
-            record[name] = value
+            for member, member_value in value.items():
+                flat_name = f"{name}_{member}" if member in obj else member
+                if isinstance(member_value, dict):
+                    flatten(member_value, record, flat_name + "_")
+                else:
+                    record[flat_name] = member_value
     return record
 
 
@@ -1166,11 +1215,13 @@ def stable_key(values: Sequence[Any]) -> str:
     return md5(orjson.dumps(values), usedforsecurity=False).hexdigest()
 
 
-def add_amount_usd(record: MutableMapping[str, Any], cents_field: str) -> None:
-    """Adds `amount_usd` = cents / 100, exact: a JSON number whose text is the exact decimal quotient."""
-    usd = cents_to_usd(record.get(cents_field))
-    if usd is not None:
-        record["amount_usd"] = exact_number(usd)
+def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> MutableMapping[str, Any]:
+    """Adds <field>_usd = cents / 100 beside each money field, exact: a JSON number whose text is the exact quotient."""
+    for money_field in money_fields:
+        usd = cents_to_usd(record.get(money_field))
+        if usd is not None:
+            record[f"{money_field}_usd"] = exact_number(usd)
+    return record
 
 
 # Every decimal of at most this many significant digits is the shortest text of the double nearest to it (a double
@@ -1379,73 +1430,6 @@ def keep_page(pages: SQLiteCache, response: requests.Response, key: str) -> None
     pages.responses[key] = page
 
 
-@dataclass
-class ClaudeCodeRecords(RecordExtractor):
-    """The Claude Code report's records, each on the one day its request asked for: what the two Claude Code
-    extractors below share.
-
-    It exists because a record's `date` can contradict the request: a null date is the day asked for (else every
-    such record would share one row_key across days), and a record dated another day is dropped, with one warning
-    per stream, so the cursor never sees a day it did not ask for; and because a record the day's pages hold twice
-    is emitted once (see SliceItems).
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._warned_other_day = False
-        self._records = SliceItems(parameters.get("name") or "this stream")
-
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        with unreadable_records_end_the_sync(response):
-            asked = request_query(response).get("starting_at", [None])[0]
-            self._records.page(response)
-            for report_record in whole_page(response, REPORT_PAGE_KEYS, exact_decimals=True)["data"]:
-                day = utc_day(report_record.get("date")) or asked
-                if asked is not None and day != asked:
-                    self._warn_other_day(day, asked)
-                    continue
-                actor = claude_code_actor(report_record, day)
-                if self._records.first_time(response, actor["row_key"], report_record, f"a Claude Code record of {day}"):
-                    yield from self.rows(actor, report_record)
-
-    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
-        raise NotImplementedError
-
-    def _warn_other_day(self, day: Optional[str], asked: str) -> None:
-        if not self._warned_other_day:
-            self._warned_other_day = True
-            logger.warning(f"Dropped a Claude Code record dated {day}, which the Anthropic Admin API returned for a "
-                           f"request of {asked}: a record of a day not asked for is never emitted. Later ones are "
-                           "dropped without a warning.")
-
-
-@dataclass
-class ClaudeCodeUsageExtractor(ClaudeCodeRecords):
-    """One flat claude_code_usage record per actor, day, terminal and remote flag.
-
-    It exists because the tool map is an open set whose members become columns, which no declarative
-    transformation expresses.
-    """
-
-    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
-        yield claude_code_actor_row(actor, report_record)
-
-
-@dataclass
-class ClaudeCodeModelUsageExtractor(ClaudeCodeRecords):
-    """One claude_code_model_usage record per model of each Claude Code record.
-
-    It exists because model_breakdown fans out into a row per model and the estimated cost is a JSON number in
-    cents that must become an exact USD decimal, neither of which the declarative components express.
-    """
-
-    def rows(self, actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> Iterable[MutableMapping[str, Any]]:
-        for model_usage in report_record.get("model_breakdown") or ():
-            yield claude_code_model_row(actor, model_usage)
-
-
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
 
 
@@ -1465,11 +1449,12 @@ def claude_code_actor(report_record: Mapping[str, Any], day: Optional[str]) -> M
     return identity
 
 
-def claude_code_actor_row(actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> MutableMapping[str, Any]:
+def claude_code_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """One claude_code_usage row: the actor, its metrics, and a column per tool and decision."""
     core = report_record.get("core_metrics") or {}
     lines = core.get("lines_of_code") or {}
     tools = report_record.get("tool_actions") or {}
-    row: MutableMapping[str, Any] = {
+    row: Dict[str, Any] = {
         **actor,
         "customer_type": report_record.get("customer_type"),
         "subscription_type": report_record.get("subscription_type"),
@@ -1485,7 +1470,12 @@ def claude_code_actor_row(actor: Mapping[str, Any], report_record: Mapping[str, 
         if isinstance(counts, Mapping):
             row[f"{tool}_accepted"] = exact_json(counts.get("accepted"))
             row[f"{tool}_rejected"] = exact_json(counts.get("rejected"))
-    return row
+    return [row]
+
+
+def claude_code_model_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """A claude_code_model_usage row per model of a Claude Code record."""
+    return [claude_code_model_row(actor, model_usage) for model_usage in report_record.get("model_breakdown") or ()]
 
 
 def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, Any]) -> MutableMapping[str, Any]:
@@ -1520,15 +1510,21 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-def exact_json(value: Any) -> Any:
-    """A parsed value ready for every runtime's serializer: Decimals (exact JSON numbers) become exact_number()s."""
+def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
+    """A value parsed with exact decimals, ready for every runtime's serializer: a money field's number, at any depth,
+    as its decimal text (the schemas' string); any other Decimal (an exact JSON number) as an exact_number()."""
     if isinstance(value, Decimal):
         return exact_number(format(value, "f"))
-    if isinstance(value, dict):
-        return {key: exact_json(member) for key, member in value.items()}
     if isinstance(value, list):
-        return [exact_json(member) for member in value]
-    return value
+        return [exact_json(member, money_fields) for member in value]
+    if not isinstance(value, dict):
+        return value
+    exact = {key: exact_json(member, money_fields) for key, member in value.items()}
+    for money_field in money_fields:
+        amount = value.get(money_field)
+        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+    return exact
 
 
 # A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
@@ -1775,113 +1771,20 @@ class WindowRestarts(PaginationTracker):
         return original_stream_slice
 
 
-@dataclass
-class AnalyticsRowExtractor(RecordExtractor):
-    """Turns one Usage and Cost Analytics page (flat rows of daily buckets) into flat, keyed records.
-
-    It exists for the reasons ReportRowExtractor does (per-record speed, exact USD), and because:
-    - the flattening is generic: every member of `group` becomes a column named after its dimension, a nested
-      object such as `actor` also becomes `actor_<member>` columns (a dimension's own column keeps its name), and the
-      metrics object (`usage` or `cost`) is flattened as the legacy reports' rows are; unknown members pass through;
-      a member named like one of the record's own fields is group_<name>, so it never overwrites the bucket or a metric;
-    - `row_key` is the bucket start and every grouped value (a nested object by its `type` and ids);
-    - a bucket that ends after the page's `data_refreshed_at` is not settled: its rows are held back, and
-      AnalyticsWindows keeps the state before it, so a later sync reads the bucket once the data is refreshed;
-    - a row the window's pages hold twice is emitted once (see SliceItems), and after an expired cursor
-      (WindowRestarts), the rows a window already emitted are not emitted again.
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    # The money fields of the metrics object, decimal text in cents: each gets an exact <field>_usd beside it.
-    money_fields: List[str] = field(default_factory=list)
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._money = tuple(self.money_fields)
-        self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
-                                          + rb')"\s*:\s*[-0-9]') if self._money else None)
-        self._warned_outside = self._warned_watermark = False
-        self._rows = SliceItems(parameters.get("name") or "this stream")
-        # Per window (its requested start): the data_refreshed_at its pages named.
-        self._refreshed: Dict[Any, Optional[datetime]] = {}
-
-    def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
-        """The oldest data_refreshed_at the window's pages named; None if they named none."""
-        return self._refreshed.get(window_start)
-
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        with unreadable_records_end_the_sync(response):
-            page = whole_page(response)
-            exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
-            if exact:
-                page = loads_exact(response.content)
-            window = requested_window(response)
-            window_start = window[0] if window else None
-            if self._rows.page(response, page.get("has_more") is True):
-                # Not on a restart: the rows its first pass held back are skipped now, so they stay unclaimed.
-                self._refreshed.pop(window_start, None)
-            refreshed_at = self._watermark(page.get("data_refreshed_at"), response)
-            if refreshed_at is not None:
-                known = self._refreshed.get(window_start)
-                self._refreshed[window_start] = min(known, refreshed_at) if known else refreshed_at
-            for row in page["data"]:
-                starting_at = row["starting_at"]
-                if window is not None and not window[0] <= utc_moment(starting_at) < window[1]:
-                    self._warn_outside(response, starting_at)
-                    continue
-                record = analytics_record(row, self._money if exact else (), self._money)
-                if not self._rows.first_time(response, record["row_key"], row, f"a row of {starting_at}"):
-                    continue
-                if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
-                    continue  # not settled: read by a later sync (see AnalyticsWindows)
-                for money_field in self._money:
-                    usd = cents_to_usd(record.get(money_field))
-                    if usd is not None:
-                        record[f"{money_field}_usd"] = exact_number(usd)
-                yield record
-
-    def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
-        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
-        cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
-        if refreshed is None:
-            return None
-        try:
-            refreshed_at = utc_moment(refreshed) if isinstance(refreshed, str) else None
-        except ValueError:
-            refreshed_at = None
-        if refreshed_at is not None and refreshed_at.tzinfo is not None:
-            return refreshed_at
-        if not self._warned_watermark:
-            self._warned_watermark = True
-            logger.warning(f"Ignored the data_refreshed_at {str(refreshed)[:40]!r} that the Anthropic Admin API "
-                           f"returned for {where(response)}: it is not a time with a time zone, so no day is held back "
-                           "as not yet refreshed; the lookback re-reads the recent days. Later ones are ignored "
-                           "without a warning.")
-        return None
-
-    def _warn_outside(self, response: requests.Response, starting_at: str) -> None:
-        if not self._warned_outside:
-            self._warned_outside = True
-            logger.warning(f"Dropped a row of {starting_at}, which the Anthropic Admin API returned for {where(response)}"
-                           ": a row outside the window asked for is never emitted. Later ones are dropped without a "
-                           "warning.")
-
-
-def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = (),
-                     money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
-    """One analytics row as a flat record with its row_key. exact_money: money fields parsed as JSON numbers (exact
-    Decimals), written back as their decimal text; money_fields: those that get a <field>_usd column."""
+def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
+    """One analytics row as a flat record with its row_key (the bucket start and every grouped value, a nested object
+    by its `type` and ids). The metrics object (`usage` or `cost`), or an object the API added, is flattened as the
+    legacy reports' rows are, without its own name; every member of `group` is a column named after its dimension, a
+    nested object also <dimension>_<member> columns (unless a dimension has that name); a member named like one of the
+    record's own fields (the bucket, row_key, a metric, a <money_field>_usd) is group_<name> instead."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
         if name in ROW_FRAME:
             continue
-        if isinstance(value, dict):  # the metrics (usage or cost), or an object the API added
-            if exact_money:
-                value = with_exact_amounts(value, exact_money)
-            record.update(flatten_result_row(value, row["starting_at"], row["ending_at"]))
+        if isinstance(value, dict):
+            flatten(value, record)
         else:
-            record[name] = exact_json(value)
-    # The record's own fields are never a group member's: a member named like one is group_<name> instead.
+            record[name] = value
     own = {*record, "row_key", *(f"{name}_usd" for name in money_fields)}
     group = row["group"]
     key: List[Any] = [row["starting_at"]]
@@ -1889,8 +1792,7 @@ def analytics_record(row: Mapping[str, Any], exact_money: Sequence[str] = (),
         value = group[dimension]
         record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
         if isinstance(value, dict):
-            for member, member_value in value.items():
-                column = f"{dimension}_{member}"
+            for column, member_value in flatten(value, {}, f"{dimension}_").items():
                 if column not in group:
                     record[GROUP_PREFIX + column if column in own else column] = member_value
         if value is not None:
@@ -1908,16 +1810,6 @@ def identity(value: Any) -> Any:
     return ids if len(ids) > ("type" in ids) else value
 
 
-def with_exact_amounts(metrics: Mapping[str, Any], money_fields: Sequence[str]) -> Dict[str, Any]:
-    """A metrics object parsed with exact decimals, ready for orjson: each money field as its decimal text."""
-    exact = {name: exact_json(value) for name, value in metrics.items()}
-    for money_field in money_fields:
-        amount = metrics.get(money_field)
-        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
-            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
-    return exact
-
-
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
     """CheckpointEachWindow for the analytics streams: a window read whole is checkpointed up to its last settled
@@ -1925,7 +1817,7 @@ class AnalyticsWindows(CheckpointEachWindow):
     where the stream starts when start_date is older than the API serves.
 
     It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
-    watermark from the response; the extractor (AnalyticsRowExtractor) holds back the unsettled rows.
+    watermark from the response; the extractor (ShapedRecords) holds back the unsettled rows.
     """
 
     # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the

@@ -3,8 +3,8 @@
 What the manifest promises for these streams:
 - every request carries `anthropic-beta: analytics-usage-cost-2026-08-24`, `time_bucket_width=1d`, `limit=1000`
   and the grouping (by default API key, actor, workspace and model; cost also cost_type and token_type);
-- each row is one record: every `group` member a column, a nested object also `<name>_<member>` columns, the
-  metrics flattened as messages_usage's; unknown members pass through;
+- each row is one record: every `group` member a column, a nested object also `<name>_<member>` columns (at every
+  depth), the metrics flattened as messages_usage's; unknown members pass through;
 - `row_key` is the bucket start and every grouped value, nulls distinct;
 - `amount` and `list_amount` stay the API's decimal text in cents, with exact `amount_usd` and `list_amount_usd`;
 - a bucket that ends after `data_refreshed_at` is neither emitted nor checkpointed;
@@ -93,12 +93,19 @@ class TestAnalyticsRows(TestCase):
         assert (record["starting_at"], record["ending_at"]) == ("2026-03-08T00:00:00Z", "2026-03-09T00:00:00Z")
 
     def test_unknown_members_pass_through(self) -> None:
-        """Given a dimension, a metric and a row member this connector does not know, then each is a column."""
-        unknown = row("2026-03-08", "usage", {**USAGE, "thinking_tokens": 3}, model="m", session_id="sess_1")
+        """Given a dimension, a metric and a row member this connector does not know, then each is a column; nested
+        ones at every depth as <parent>_<child> (a metric's without the metrics object's name, as the others)."""
+        metrics = {**USAGE, "thinking_tokens": 3, "cache_creation": {**USAGE["cache_creation"], "by_tier": {"fast": 8}}}
+        actor = {**USER, "organization": {"id": "org_1", "plan": {"name": "enterprise"}}}
+        unknown = row("2026-03-08", "usage", metrics, model="m", session_id="sess_1", actor=actor)
         unknown["region_note"] = "new"
         [record] = self.read("usage_analytics", analytics_page(unknown))
 
         assert (record["session_id"], record["thinking_tokens"], record["region_note"]) == ("sess_1", 3, "new")
+        assert (record["cache_creation_by_tier_fast"], record["actor_organization_id"],
+                record["actor_organization_plan_name"]) == (8, "org_1", "enterprise")
+        assert "cache_creation_by_tier" not in record and "actor_organization" not in record
+        assert record["actor"] == actor
 
     def test_a_group_member_named_like_a_field_of_the_record_is_a_group_column_and_overwrites_nothing(self) -> None:
         """Given group members named starting_at, ending_at, row_key, output_tokens and amount_usd, or an object whose
@@ -172,6 +179,20 @@ class TestAnalyticsRows(TestCase):
                                            refreshed="2026-03-09T06:00:00Z"))
 
         assert [record["starting_at"] for record in records] == ["2026-03-08T00:00:00Z"]
+
+    def test_rows_outside_the_window_asked_for_are_dropped_with_one_warning(self) -> None:
+        """Given the window [03-08, 03-10) answered with rows of 03-07, 03-08 and 03-10, then only 03-08's is emitted,
+        and one warning names the first row dropped, the window asked for and the path."""
+        with HttpMocker() as http_mocker:
+            http_mocker.get(analytics_request("usage_analytics"), analytics_page(
+                *(row(day, "usage", USAGE, model="a") for day in ("2026-03-07", "2026-03-08", "2026-03-10"))))
+            output = read_stream("usage_analytics", config(start_date="2026-03-08"), sync_mode=SyncMode.full_refresh)
+
+        assert [record["starting_at"] for record in records_of(output)] == ["2026-03-08T00:00:00Z"]
+        [warning] = [log.log.message for log in output.logs if log.log.message.startswith("Dropped")]
+        assert warning.startswith("Dropped a row of 2026-03-07T00:00:00Z, which the Anthropic Admin API returned for a "
+                                  "request of 2026-03-08T00:00:00Z to 2026-03-10T00:00:00Z "
+                                  "(/v1/organizations/analytics/usage)"), warning
 
     def test_a_grouping_of_the_config_is_sent_and_cost_components_group_only_cost(self) -> None:
         with HttpMocker() as http_mocker:

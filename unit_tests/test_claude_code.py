@@ -220,7 +220,7 @@ class TestClaudeCodeModelUsage(TestCase):
         from airbyte_cdk.entrypoint import AirbyteEntrypoint
         from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-        from source_claude.components import ClaudeCodeModelUsageExtractor
+        from source_claude.components import ShapedRecords
 
         response = MagicMock()
         response.content = json.dumps({"data": [claude_code_record("2025-03-10", model_breakdown=[
@@ -228,7 +228,7 @@ class TestClaudeCodeModelUsage(TestCase):
             "has_more": False, "next_page": None}).replace("0.1,", "12.345678901234567890,").encode()
         response.status_code = 200
         response.request.url = "https://api.anthropic.com/v1/organizations/usage_report/claude_code?starting_at=2025-03-10"
-        [row] = ClaudeCodeModelUsageExtractor(config={}, parameters={}).extract_records(response)
+        [row] = ShapedRecords(config={}, parameters={}, rows="claude_code_model_usage").extract_records(response)
         line = AirbyteEntrypoint.airbyte_message_to_string(
             AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))
 

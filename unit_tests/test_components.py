@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from source_claude.components import CursorAtBucketStart, cents_to_usd, flatten_result_row, row_key, saved_cursor_bucket
+from source_claude.components import CursorAtBucketStart, cents_to_usd, flatten, row_key, saved_cursor_bucket
 
 
 def test_flatten_prefixes_nested_objects_except_server_tool_use() -> None:
@@ -16,7 +16,7 @@ def test_flatten_prefixes_nested_objects_except_server_tool_use() -> None:
         "server_tool_use": {"web_search_requests": 2},
         "workspace_id": None,
     }
-    assert flatten_result_row(row, "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z") == {
+    assert flatten(row, {"starting_at": "2025-01-01T00:00:00Z", "ending_at": "2025-01-02T00:00:00Z"}) == {
         "starting_at": "2025-01-01T00:00:00Z",
         "ending_at": "2025-01-02T00:00:00Z",
         "model": "m",
@@ -29,7 +29,7 @@ def test_flatten_prefixes_nested_objects_except_server_tool_use() -> None:
 
 def test_flatten_never_overwrites_a_top_level_field_with_a_nested_one() -> None:
     row = {"model": "top", "server_tool_use": {"model": "nested"}}
-    flat = flatten_result_row(row, "s", "e")
+    flat = flatten(row, {})
     assert (flat["model"], flat["server_tool_use_model"]) == ("top", "nested")
 
 

@@ -97,7 +97,7 @@ class TestAmountUsdOnTheWire(TestCase):
         from airbyte_cdk.entrypoint import AirbyteEntrypoint
         from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-        from source_claude.components import add_amount_usd
+        from source_claude.components import with_usd
 
         cases = {
             "123.78912": "1.2378912",
@@ -107,7 +107,7 @@ class TestAmountUsdOnTheWire(TestCase):
         }
         for cents, usd in cases.items():
             data = {"amount": cents}
-            add_amount_usd(data, "amount")
+            with_usd(data, ["amount"])
             message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=data, emitted_at=0))
             line = AirbyteEntrypoint.airbyte_message_to_string(message)
             on_the_wire = json.loads(line, parse_float=Decimal)["record"]["data"]
@@ -159,12 +159,12 @@ class TestAmountsSentAsNumbers(TestCase):
         from airbyte_cdk.entrypoint import AirbyteEntrypoint
         from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
-        from source_claude.components import ReportRowExtractor
+        from source_claude.components import ShapedRecords
 
         response = MagicMock()
         response.content = page_with_numeric_amounts().encode()
         response.request.url = f"{COST_URL}?starting_at=2025-03-08T00:00:00Z&ending_at=2025-03-10T00:00:00Z"
-        extractor = ReportRowExtractor(config={}, parameters={}, key_dimensions=["description"], amount_cents_field="amount")
+        extractor = ShapedRecords(config={}, parameters={}, rows="report", key=["description"], money_fields=["amount"])
         for record, (cents, usd) in zip(extractor.extract_records(response), NUMERIC_AMOUNTS.items()):
             line = AirbyteEntrypoint.airbyte_message_to_string(
                 AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=STREAM, data=record, emitted_at=0)))

@@ -145,14 +145,20 @@ class TestRecords(TestCase):
 
     @HttpMocker()
     def test_unknown_fields_pass_through(self, http_mocker: HttpMocker) -> None:
-        """Given a row with fields the docs do not list yet, Then they reach the record instead of failing the sync."""
-        row = usage_row(model="m", speed="fast", server_tool_use={"web_search_requests": 1, "web_fetch_requests": 4})
+        """Given a row with fields the docs do not list yet, nested ones too, Then they reach the record instead of
+        failing the sync, nested objects flattened at every depth as <parent>_<child>."""
+        tools = {"web_search_requests": 1, "web_fetch_requests": 4, "code_execution": {"runs": 2}}
+        row = usage_row(model="m", speed="fast", server_tool_use=tools,
+                        cache_creation={"ephemeral_5m_input_tokens": 5, "by_region": {"eu": {"tokens": 3}}})
         http_mocker.get(*whole_window(STREAM, "2025-03-08T00:00:00Z", "2025-03-10T00:00:00Z",
                                       bucket("2025-03-08", row)))
 
         [record] = records_of(read_stream(STREAM, config(start_date="2025-03-08"), sync_mode=SyncMode.full_refresh))
 
         self.assertEqual((record["speed"], record["web_fetch_requests"]), ("fast", 4))
+        self.assertEqual((record["code_execution_runs"], record["cache_creation_by_region_eu_tokens"],
+                          record["cache_creation_ephemeral_5m_input_tokens"]), (2, 3, 5))
+        self.assertFalse({"code_execution", "cache_creation_by_region"} & set(record))
 
     @HttpMocker()
     def test_rows_differing_in_one_dimension_get_different_keys(self, http_mocker: HttpMocker) -> None:
