@@ -6,7 +6,7 @@
 #
 import logging
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, List, Mapping, Optional
 
@@ -32,8 +32,8 @@ from source_claude.components import (
     DEFAULT_API_URL,
     config_error,
     connection_problem,
-    first_whole_utc_day,
-    parse_config_datetime,
+    nothing_to_read_yet,
+    what_the_key_reads,
     whole_config_rules,
 )
 
@@ -101,7 +101,7 @@ class SourceClaude(YamlDeclarativeSource):
                 availability = stream.check_availability()
                 if not availability.is_available:
                     return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
-        key_reads = what_the_key_reads(config, [stream["name"] for stream in self.resolved_manifest["streams"]])
+        key_reads = what_the_key_reads(config, self.resolved_manifest["streams"])
         waiting = nothing_to_read_yet(config, datetime.now(timezone.utc))
         if waiting:
             logger.warning(waiting)
@@ -120,20 +120,6 @@ def refuse_unknown_streams(catalog: ConfiguredAirbyteCatalog, known: List[str]) 
     if unknown:
         raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
                            f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog.")
-
-
-def what_the_key_reads(config: Mapping[str, Any], stream_names: List[str]) -> Optional[str]:
-    """For check: which streams a key that is not an Admin key reads, and which a sync skips (an Admin key reads
-    every stream: nothing to say)."""
-    access = components.key_access(config)
-    if access.is_admin_key:
-        return None
-    readable = access.readable_streams(stream_names)
-    skipped = [name for name in stream_names if name not in readable]
-    if not skipped:
-        return None
-    return (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a warning each (an "
-            "Analytics API key reads only the Usage and Cost Analytics API).")
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],
@@ -173,14 +159,3 @@ def unreachable_api_url(api_url: str) -> Optional[str]:
         return connection_problem(api_url, error)
     return None
 
-
-def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
-    """What a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended; else None."""
-    first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
-    first_day_end = first_day + timedelta(days=1)
-    if first_day_end <= now:
-        return None
-    return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
-            f"{first_day:%Y-%m-%d}, ends at {first_day_end:%Y-%m-%dT%H:%M:%SZ}, and until then a sync reads no daily "
-            "usage or cost (messages_usage_hourly reads each hour once it has ended, and the Claude Code streams read "
-            "today as far as the API has it).")
