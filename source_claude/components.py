@@ -1201,7 +1201,7 @@ class WrappedRequester(Requester):
 
     requester: Requester
     # As a list stream's requester: the config, the stream's name and the API it reads (the factory passes the first
-    # two; the subclasses, which wrap streams that CheckpointEachWindow skips, leave them unset).
+    # two). The subclasses send their own way: they wrap windowed streams, which CheckpointEachWindow skips.
     config: Config = field(default_factory=dict, kw_only=True)
     name: str = field(default="", kw_only=True)
     reads_api: str = field(default="admin", kw_only=True)
@@ -2022,7 +2022,6 @@ ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
 # A probe that gets no answer says nothing of the key: the stream's own requests then say what went wrong, so the
 # probe waits little: as long as a retry-after asks, else 2 s, then 4 s (plus the CDK's second each).
 KEY_PROBE_RETRIES = 2
-KEY_PROBE_TIMEOUT_SECONDS = 30
 NO_STREAM_READABLE = (
     "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
     "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
