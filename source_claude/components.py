@@ -2022,6 +2022,9 @@ ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
 # A probe that gets no answer says nothing of the key: the stream's own requests then say what went wrong, so the
 # probe waits little: as long as a retry-after asks, else 2 s, then 4 s (plus the CDK's second each).
 KEY_PROBE_RETRIES = 2
+# For the same reason the CDK's error line when the retries run out (with a traceback) is not logged.
+KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
+KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
     "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
     "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
@@ -2062,7 +2065,7 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
                                  http_codes=set(range(400, 500)) - {429})
     waits = [WaitTimeFromHeaderBackoffStrategy(header="retry-after", config=config, parameters={}),
              ExponentialBackoffStrategy(factor=1, config=config, parameters={})]
-    client = HttpClient(name=f"{api}_key_probe", logger=logging.getLogger("airbyte.key_probe"), backoff_strategy=waits,
+    client = HttpClient(name=f"{api}_key_probe", logger=KEY_PROBE_LOGGER, backoff_strategy=waits,
                         error_handler=DefaultErrorHandler(config=config, parameters={}, response_filters=[answers],
                                                           max_retries=KEY_PROBE_RETRIES),
                         authenticator=requester.get_authenticator(), api_budget=getattr(requester, "api_budget", None),
@@ -2073,8 +2076,8 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
             headers={**requester.get_request_headers(), **headers},
             params={**params, "starting_at": starting_at, "ending_at": f"{now:%Y-%m-%dT00:00:00Z}", "limit": "1"})
     except AirbyteTracedException as error:
-        if not isinstance(error._exception, requests.RequestException):
-            raise  # not the API's answer: the sync was stopped, or the key refused before any request
+        if error.failure_type == FailureType.config_error:
+            raise  # not the API's: the sync was stopped, or the key refused before any request
         return None, f"{name}: no answer"
     said = f"{name} answered HTTP {response.status_code}"
     message = api_error_message(response)
@@ -2133,8 +2136,8 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
         return None
     return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
             f"{first_day:%Y-%m-%d}, ends at {first_day + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}, and until then a "
-            "sync reads no daily usage or cost (messages_usage_hourly reads each hour once it has ended, and the Claude "
-            "Code streams read today as far as the API has it).")
+            "sync reads no daily usage or cost (messages_usage_hourly reads each hour once it has ended, and the "
+            "Claude Code streams read today as far as the API has it).")
 
 
 # -- Config rules --------------------------------------------------------------------------------------------------

@@ -79,3 +79,16 @@ class TestKeyKinds(TestCase):
             "Analytics API (the Admin API answered HTTP 403: This endpoint requires an Admin API key; the Usage and "
             "Cost Analytics API answered HTTP 401: invalid x-api-key)."), error.trace.error.message)
         self.assertEqual(records_of(output), [])
+
+    @HttpMocker()
+    def test_a_probe_that_gets_no_answer_skips_nothing_and_logs_no_traceback(self, http_mocker) -> None:
+        """The stream's own request then says what is wrong (here, the manifest's skip of a refused list)."""
+        overloaded = api_error(503, "overloaded_error", "Overloaded", headers={"retry-after": "0"})
+        http_mocker.get(ADMIN_PROBE, [overloaded, overloaded, overloaded])
+        http_mocker.get(HttpRequest(f"{API_URL}/v1/organizations/users", query_params={"limit": "1000"}), REFUSED)
+
+        output = read_users()
+
+        self.assertEqual(records_of(output), [])
+        self.assertTrue(any(w.startswith("Skipping users: the Admin API answered HTTP 403") for w in warnings(output)))
+        self.assertFalse([log.log.message for log in output.logs if "Traceback" in log.log.message])
