@@ -38,13 +38,17 @@ from airbyte_cdk.sources.declarative.decoders import Decoder, JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
-from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
+    ExponentialBackoffStrategy, WaitTimeFromHeaderBackoffStrategy)
 from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.pagination_tracker import PaginationTracker
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
+from airbyte_cdk.sources.streams.http import HttpClient
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
@@ -223,9 +227,6 @@ class AdminApiErrorHandler(DefaultErrorHandler):
     """
 
     whole_buckets: bool = False
-    # The API the stream reads: a 401 or 403 from it skips the stream (one warning) when the key is found to read
-    # only the other API, and ends the sync in one sentence when it reads neither (see KeyAccess).
-    reads_api: Optional[str] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name") or "this stream"
@@ -279,8 +280,6 @@ class AdminApiErrorHandler(DefaultErrorHandler):
                                          str(response_or_exception))
         else:
             resolution = super().interpret_response(response_or_exception)
-        if response is not None and self.reads_api and response.status_code in (401, 403):
-            resolution = self._unreadable_by_this_key(resolution)
         if response is not None:
             resolution = obey_should_retry(response, resolution)
         skip = resolution.error_message or ""
@@ -297,20 +296,6 @@ class AdminApiErrorHandler(DefaultErrorHandler):
         if response is not None and response.status_code == 401 and resolution.response_action == ResponseAction.FAIL:
             organization_pace(self.config).stop(resolution.error_message or "Anthropic rejected the key (HTTP 401).")
         return resolution
-
-    def _unreadable_by_this_key(self, resolution: ErrorResolution) -> ErrorResolution:
-        access = key_access(self.config)
-        if access.is_admin_key or access.reads(str(self.reads_api)) is not False:
-            return resolution  # the key is not the reason: the manifest's filter decides
-        refusal = access.refusal()
-        if refusal:
-            organization_pace(self.config).stop(refusal)
-            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, refusal)
-        return ErrorResolution(ResponseAction.IGNORE, None,
-                               f"Skipping {self._stream}: this key reads only the Usage and Cost Analytics API (an "
-                               "Analytics API key of a Claude Enterprise organization), not the Admin API. "
-                               f"usage_analytics and cost_analytics are read; deselect {self._stream} to stop this "
-                               "warning.")
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
                              incomplete: Optional[str] = None) -> ErrorResolution:
@@ -1264,7 +1249,57 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 @dataclass
-class ClaudeCodeSharedPagesRequester(Requester):
+class WrappedRequester(Requester):
+    """A Requester that hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL,
+    headers, retries and logs stay the manifest's): the base of the requester wrappers below.
+
+    As a list stream's requester, it sends nothing, with one warning, when the key cannot read the stream's API (see
+    "What a key reads"): the CDK gives a list stream no other place that runs before its first request (a parent
+    stream's retriever must be the CDK's own), and the error handler must not ask the API itself.
+    """
+
+    requester: Requester
+    # As a list stream's requester: the config, the stream's name and the API it reads (the factory passes the first
+    # two). The subclasses send their own way: they wrap windowed streams, which CheckpointEachWindow skips.
+    config: Config = field(default_factory=dict, kw_only=True)
+    name: str = field(default="", kw_only=True)
+    reads_api: str = field(default="admin", kw_only=True)
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        if skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream", self.requester):
+            return None  # the retriever reads no page
+        return self.requester.send_request(**request)
+
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
+
+
+@dataclass
+class ClaudeCodeSharedPagesRequester(WrappedRequester):
     """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
     stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
 
@@ -1317,34 +1352,6 @@ class ClaudeCodeSharedPagesRequester(Requester):
         params = {**self.requester.get_request_params(**options), **(request_params or {})}
         url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
         return f"{url} {path}" if path else url
-
-    # Everything but send_request is the wrapped HttpRequester's.
-    def get_authenticator(self) -> Any:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> Any:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_json(**kwargs)
 
 
 # -- The run's temporary directory --------------------------------------------------------------------------------
@@ -1670,9 +1677,9 @@ class CheckpointEachWindow(Retriever):
     midway is not checkpointed.
 
     Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
-    when the key cannot read its API (reads_api; see KeyAccess), sending no request and claiming no window as read;
-    and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its other
-    windows, so that it fails once, not once per window.
+    when the key cannot read its API (reads_api; see "What a key reads"), sending no request and claiming no window
+    as read; and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its
+    other windows, so that it fails once, not once per window.
     """
 
     retriever: Retriever
@@ -1722,7 +1729,8 @@ class CheckpointEachWindow(Retriever):
     def is_skipped(self) -> bool:
         """Whether this key cannot read the stream's API (decided once, with one warning)."""
         if self._skipped is None:
-            self._skipped = skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream")
+            requester = self.retriever.requester  # type: ignore[attr-defined]
+            self._skipped = skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream", requester)
         return self._skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
@@ -1888,114 +1896,108 @@ class AnalyticsWindows(CheckpointEachWindow):
 # Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
 # Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
 # read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
-# API"). Regular API keys share the sk-ant-api prefix and read neither, so beyond sk-ant-admin a key is asked.
+# API"); a personal or service-account key that is not workspace-scoped reads the Admin API. Workspace keys read
+# neither, and share the sk-ant-api prefix with those, so beyond sk-ant-admin a key is asked, once per sync, before a
+# stream of an API it may not read sends its first request. Every key finds every stream: the key kind decides what
+# a sync skips, not the catalog (docs/claude.md, "Key kinds", says why). A stream names its API in reads_api.
 
 ADMIN_API, ANALYTICS_API = "admin", "analytics"
-ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
-ANALYTICS_STREAMS = ("usage_analytics", "cost_analytics")
 ADMIN_KEY_PREFIX = "sk-ant-admin"
-PROBE_TIMEOUT_SECONDS = 30
+ADMIN_KEY_READS = (ADMIN_API, ANALYTICS_API)
+# Per API: its name in a sentence, and the path, parameters and headers of one small request of the last whole day.
+KEY_PROBES = {
+    ADMIN_API: ("the Admin API", "/v1/organizations/usage_report/messages", {"bucket_width": "1d"}, {}),
+    ANALYTICS_API: ("the Usage and Cost Analytics API", "/v1/organizations/analytics/usage",
+                    {"time_bucket_width": "1d"}, {"anthropic-beta": "analytics-usage-cost-2026-08-24"}),
+}
+ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
+# A probe that gets no answer says nothing of the key: the stream's own requests then say what went wrong, so the
+# probe waits little: as long as a retry-after asks, else 2 s, then 4 s (plus the CDK's second each).
+KEY_PROBE_RETRIES = 2
+# For the same reason the CDK's error line when the retries run out (with a traceback) is not logged.
+KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
+KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
     "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
     "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
     "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
     "from claude.ai > Organization settings > API."
 )
+# (organization_key, api) -> whether the key reads the API (None: the API said neither), and what the API said.
+_KEY_READS: Dict[Tuple[str, str], Tuple[Optional[bool], str]] = {}
+# (organization_key, stream) of each stream skipped so far: a stream read as another's parent is skipped once too.
+_SKIPS_SAID: Set[Tuple[str, str]] = set()
+_KEY_READS_LOCK = threading.Lock()
 
 
-class KeyAccess:
-    """Which of the two APIs this config's key reads: asked once per sync (one request each, at most), shared by
-    every stream."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self._config = config
-        self._lock = threading.Lock()
-        self._answers: Dict[str, Tuple[Optional[bool], str]] = {}
-
-    @property
-    def is_admin_key(self) -> bool:
-        key = self._config.get("admin_api_key")
-        return isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX)
-
-    def reads(self, api: str) -> Optional[bool]:
-        """True or False when the API has said; None when it said neither (an error that is not about the key)."""
-        if self.is_admin_key:
-            return True  # documented: an Admin key reads both
-        with self._lock:
-            if api not in self._answers:
-                self._answers[api] = self._ask(api)
-            return self._answers[api][0]
-
-    def refusal(self) -> Optional[str]:
-        """NO_STREAM_READABLE with the API's answers, if the key reads neither API; else None."""
-        if self.reads(ADMIN_API) is not False or self.reads(ANALYTICS_API) is not False:
-            return None
-        return NO_STREAM_READABLE.format(answers="; ".join(self._answers[api][1] for api in (ADMIN_API, ANALYTICS_API)))
-
-    def readable_streams(self, stream_names: Iterable[str]) -> List[str]:
-        analytics, admin = self.reads(ANALYTICS_API) is not False, self.reads(ADMIN_API) is not False
-        return [name for name in stream_names if (analytics if name in ANALYTICS_STREAMS else admin)]
-
-    def _ask(self, api: str) -> Tuple[Optional[bool], str]:
-        problem = key_problem(self._config.get("admin_api_key"))
-        if problem:
-            raise config_error(problem)
-        now = datetime.now(timezone.utc)
-        today = now.strftime("%Y-%m-%dT00:00:00Z")
-        yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
-        base = (self._config.get("api_url") or "https://api.anthropic.com").rstrip("/")
-        headers = {"x-api-key": str(self._config.get("admin_api_key")), "anthropic-version": "2023-06-01"}
-        if api == ANALYTICS_API:
-            url = f"{base}/v1/organizations/analytics/usage"
-            params = {"starting_at": max(yesterday, "2026-01-01T00:00:00Z"), "ending_at": today,
-                      "time_bucket_width": "1d", "limit": "1"}
-            headers["anthropic-beta"] = ANALYTICS_BETA
-            name = "the Usage and Cost Analytics API"
-        else:
-            url = f"{base}/v1/organizations/usage_report/messages"
-            params = {"starting_at": yesterday, "ending_at": today, "bucket_width": "1d", "limit": "1"}
-            name = "the Admin API"
-        organization_pace(self._config).wait_for_turn()
-        try:
-            response = requests.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT_SECONDS,
-                                    hooks={"response": bounded_body})
-        except requests.RequestException as error:
-            return None, f"{name}: no answer ({type(error).__name__})"
-        said = f"{name} answered HTTP {response.status_code}"
-        message = api_error_message(response)
-        said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
-        if response.ok:
-            return True, said
-        if response.status_code in (401, 403):
-            return False, said
-        return None, said
+def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester] = None) -> Optional[bool]:
+    """Whether this config's key reads `api`: True or False once the API has said, None while it has said neither
+    (an error that is not about the key) or, without a stream's requester to ask it with, has not been asked."""
+    key = config.get("admin_api_key")
+    if isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX):
+        return api in ADMIN_KEY_READS  # documented: nothing to ask
+    asked = (organization_key(config), api)
+    with _KEY_READS_LOCK:
+        if asked not in _KEY_READS and requester is not None:
+            _KEY_READS[asked] = ask_the_api(config, api, getattr(requester, "requester", requester))
+        return _KEY_READS.get(asked, (None, ""))[0]
 
 
-_KEY_ACCESS: Dict[str, KeyAccess] = {}
-_KEY_ACCESS_LOCK = threading.Lock()
-
-
-def key_access(config: Mapping[str, Any]) -> KeyAccess:
-    """The one KeyAccess of this config's key and API URL in this process."""
-    with _KEY_ACCESS_LOCK:
-        return _KEY_ACCESS.setdefault(organization_key(config), KeyAccess(config))
+def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Optional[bool], str]:
+    """Whether `api` reads this key, and what it said: one request sent as a stream's HttpRequester sends its own,
+    through the CDK's HttpClient with that requester's authenticator (the organization's pace, the masked key, the
+    bounded response), API budget, timeouts and headers, and retries of 429, 5xx and no answer. Every other 4xx is
+    an answer, not an error."""
+    name, path, params, headers = KEY_PROBES[api]
+    now = datetime.now(timezone.utc)
+    starting_at = f"{now - timedelta(days=1):%Y-%m-%dT00:00:00Z}"
+    if api == ANALYTICS_API:
+        starting_at = max(starting_at, ANALYTICS_EARLIEST_BUCKET)
+    answers = HttpResponseFilter(config=config, parameters={}, action=ResponseAction.IGNORE,
+                                 http_codes=set(range(400, 500)) - {429})
+    waits = [WaitTimeFromHeaderBackoffStrategy(header="retry-after", config=config, parameters={}),
+             ExponentialBackoffStrategy(factor=1, config=config, parameters={})]
+    client = HttpClient(name=f"{api}_key_probe", logger=KEY_PROBE_LOGGER, backoff_strategy=waits,
+                        error_handler=DefaultErrorHandler(config=config, parameters={}, response_filters=[answers],
+                                                          max_retries=KEY_PROBE_RETRIES),
+                        authenticator=requester.get_authenticator(), api_budget=getattr(requester, "api_budget", None),
+                        request_timeout=(requester.connect_timeout_in_seconds, requester.read_timeout_in_seconds))
+    try:
+        _, response = client.send_request(
+            "GET", f"{(config.get('api_url') or DEFAULT_API_URL).rstrip('/')}{path}", request_kwargs={},
+            headers={**requester.get_request_headers(), **headers},
+            params={**params, "starting_at": starting_at, "ending_at": f"{now:%Y-%m-%dT00:00:00Z}", "limit": "1"})
+    except AirbyteTracedException as error:
+        if error.failure_type == FailureType.config_error:
+            raise  # not the API's: the sync was stopped, or the key refused before any request
+        return None, f"{name}: no answer"
+    said = f"{name} answered HTTP {response.status_code}"
+    message = api_error_message(response)
+    said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
+    return (True if response.ok else False if response.status_code in (401, 403) else None), said
 
 
 def forget_key_access() -> None:
     """Forgets what every key was found to read: for tests, which run many syncs in one process."""
-    with _KEY_ACCESS_LOCK:
-        _KEY_ACCESS.clear()
+    with _KEY_READS_LOCK:
+        _KEY_READS.clear()
+        _SKIPS_SAID.clear()
 
 
-def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> bool:
-    """Whether a stream of `api` must be skipped because the key cannot read that API (said in one warning); ends
-    the sync in one sentence if the key reads neither API."""
-    access = key_access(config)
-    if access.reads(api) is not False:
+def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requester: Requester) -> bool:
+    """Whether a stream of `api` must be skipped because the key cannot read that API (said once, in a warning);
+    ends the sync in one sentence if the key reads neither API. The API is asked with the stream's requester."""
+    if key_reads(config, api, requester) is not False:
         return False
-    refusal = access.refusal()
-    if refusal:
+    if all(key_reads(config, other, requester) is False for other in KEY_PROBES):
+        refusal = NO_STREAM_READABLE.format(answers="; ".join(_KEY_READS[(organization_key(config), other)][1]
+                                                               for other in KEY_PROBES))
         raise stopped_sync(refusal, first=organization_pace(config).stop(refusal))
+    skip = (organization_key(config), stream)
+    with _KEY_READS_LOCK:
+        if skip in _SKIPS_SAID:
+            return True
+        _SKIPS_SAID.add(skip)
     if api == ADMIN_API:
         logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
                        "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
@@ -2004,6 +2006,31 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str) -> b
         logger.warning(f"Skipping {stream}: this key may not read the Usage and Cost Analytics API (beta). The other "
                        f"streams are read; deselect {stream} to stop this warning.")
     return True
+
+
+def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str, Any]]) -> Optional[str]:
+    """For check, once it has read its stream: which of the manifest's streams a sync skips for this key, as the API
+    has answered so far (nothing more is asked); None if none."""
+    apis = {stream["name"]: stream["retriever"].get("reads_api", ADMIN_API) for stream in streams}
+    skipped = [name for name, api in apis.items() if key_reads(config, api) is False]
+    if not skipped:
+        return None
+    return (f"This key reads {', '.join(name for name in apis if name not in skipped)}; a sync skips "
+            f"{', '.join(skipped)}, with a warning each (an Analytics API key reads only the Usage and Cost Analytics "
+            "API).")
+
+
+def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
+    """For check: what a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended;
+    else None."""
+    first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
+    if first_day + timedelta(days=1) <= now:
+        return None
+    return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
+            f"{first_day:%Y-%m-%d}, ends at {first_day + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}, and until then a "
+            "sync reads no daily usage or cost (messages_usage_hourly reads each hour once it has ended, and the "
+            "Claude Code streams read today as far as the API has it).")
+
 
 # -- Config rules --------------------------------------------------------------------------------------------------
 # Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
@@ -2064,7 +2091,7 @@ def describe_character(character: str) -> str:
 class AdminApiKeyRule(ValidationStrategy):
     """admin_api_key: a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
     (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
-    (KeyAccess)."""
+    (key_reads)."""
 
     def validate(self, key: Any) -> None:
         mask_key(key)

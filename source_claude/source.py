@@ -1,41 +1,22 @@
-#
-# The manifest as a Python package (the source-claude command, the Docker image, PyAirbyte). Everything the
-# manifest can say is in manifest.yaml and components.py, and runs the same in the manifest-only runtime and the
-# Connector Builder; this adds only what a source built from a config, a catalog and a state can do before the CDK
-# reads (docs/claude.md, "Where it runs", lists what the other runtimes lack).
-#
+# The manifest as a Python package (the source-claude command, the Docker image, PyAirbyte). What the manifest can say
+# is in manifest.yaml and components.py, and runs in every runtime; this adds only what a source built from a config,
+# a catalog and a state can do before the CDK reads (docs/claude.md, "Where it runs").
 import logging
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, List, Mapping, Optional
 
 import requests
 
-from airbyte_cdk.models import (
-    AirbyteConnectionStatus,
-    AirbyteStateBlob,
-    AirbyteStateMessage,
-    AirbyteStateType,
-    AirbyteStreamState,
-    ConfiguredAirbyteCatalog,
-    Status,
-    StreamDescriptor,
-    SyncMode,
-)
+from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType,
+                                AirbyteStreamState, ConfiguredAirbyteCatalog, Status, StreamDescriptor, SyncMode)
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_claude import components
+from source_claude.components import (DEFAULT_API_URL, config_error, connection_problem, nothing_to_read_yet,
+                                      what_the_key_reads, whole_config_rules)
 from source_claude.one_thread_read import read_on_one_thread
-from source_claude.components import (
-    DEFAULT_API_URL,
-    config_error,
-    connection_problem,
-    first_whole_utc_day,
-    parse_config_datetime,
-    whole_config_rules,
-)
 
 # The manifest names its classes as the manifest-only runtime and the Connector Builder load them
 # (source_declarative_manifest.components.X); in the package, that module is this one.
@@ -43,7 +24,6 @@ sys.modules.setdefault("source_declarative_manifest.components", components)
 
 # An absolute path: given a relative one, the CDK would prefer a stray manifest.yaml in the working directory.
 MANIFEST = str(Path(__file__).with_name("manifest.yaml"))
-REACHABILITY_TIMEOUT_SECONDS = 15
 
 
 class SourceClaude(YamlDeclarativeSource):
@@ -51,18 +31,16 @@ class SourceClaude(YamlDeclarativeSource):
     saved state the manifest's rules refuse, a catalog naming streams the manifest lacks. The saved state is first
     split into the per-stream states the CDK reads, without those of streams read in full refresh."""
 
-    def __init__(
-        self,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        config: Optional[Mapping[str, Any]] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, catalog: Optional[ConfiguredAirbyteCatalog] = None, config: Optional[Mapping[str, Any]] = None,
+                 state: Optional[List[AirbyteStateMessage]] = None, **kwargs: Any) -> None:
         super().__init__(path_to_yaml=MANIFEST, catalog=catalog, config=config,
                          state=incremental_stream_states(state or [], catalog), **kwargs)
         read_on_one_thread(self)
-        if catalog is not None:
-            refuse_unknown_streams(catalog, [stream["name"] for stream in self.resolved_manifest["streams"]])
+        known = [stream["name"] for stream in self.resolved_manifest["streams"]]
+        unknown = sorted({configured.stream.name for configured in (catalog.streams if catalog else [])} - set(known))
+        if unknown:  # the CDK would read nothing of them, and exit 0
+            raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have (it has "
+                               f"{', '.join(known)}): refresh the source schema, or fix the configured catalog.")
         if config:
             whole_config_rules(config)
             # Building the streams runs the manifest's config rules and state migrations, which would otherwise
@@ -70,80 +48,45 @@ class SourceClaude(YamlDeclarativeSource):
             self.streams(config)
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
-        """The config the CDK's configure returns, without writing it, key and all, to temp_dir/config.json, which
-        nothing reads back; temp_dir is marked as this run's at once (see components.claim_run_directory)."""
+        """The CDK's configure, without writing the config, key and all, to temp_dir/config.json, which nothing reads
+        back; temp_dir is marked as this run's at once (see components.claim_run_directory)."""
         components.claim_run_directory(temp_dir)
         return self._config or config
 
     @classmethod
     def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
-        """The saved state file, also in its legacy form: one object of stream name -> stream state (the CDK's own
-        reader refuses it with a schema error that names neither the file nor the fix)."""
+        """The saved state file, also in its legacy form, one object of stream name -> stream state (the CDK refuses
+        it with a schema error that names neither the file nor the fix)."""
         saved = cls._read_json_file(state_path) if state_path else None
         if isinstance(saved, dict):
             return [AirbyteStateMessage(type=AirbyteStateType.LEGACY, data=saved)] if saved else []
         return super().read_state(state_path)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """The manifest's check, on the config it is given, after making sure api_url answers at all.
-
-        The CDK's check would retry an unreachable host for a minute, and wraps the stream's sentence in the repr of
-        another; this reads the check's stream with the check's config_overrides and says what it found, and which
-        streams a key that is not an Admin key reads.
-        """
+        """The manifest's check on the config given, once api_url answers at all (the CDK would retry an unreachable
+        host for a minute), failing with the stream's own sentence (the CDK wraps it in the repr of another); it says
+        which streams a sync skips for this key, and when a sync will have a whole day to read."""
         unreachable = unreachable_api_url(config.get("api_url") or DEFAULT_API_URL)
         if unreachable:
             return AirbyteConnectionStatus(status=Status.FAILED, message=unreachable)
         check = self.resolved_manifest["check"]
-        probe = SourceClaude(config={**config, **check.get("config_overrides", {})})
-        for stream in probe.streams(probe.resolved_config):
-            if stream.name in check["stream_names"]:
-                availability = stream.check_availability()
-                if not availability.is_available:
-                    return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
-        key_reads = what_the_key_reads(config, [stream["name"] for stream in self.resolved_manifest["streams"]])
+        for stream in SourceClaude(config={**config, **check.get("config_overrides", {})}).streams(config):
+            availability = stream.check_availability() if stream.name in check["stream_names"] else None
+            if availability and not availability.is_available:
+                return AirbyteConnectionStatus(status=Status.FAILED, message=availability.reason)
         waiting = nothing_to_read_yet(config, datetime.now(timezone.utc))
         if waiting:
             logger.warning(waiting)
-        message = " ".join(filter(None, (key_reads, waiting)))
+        message = " ".join(filter(None, (what_the_key_reads(config, self.resolved_manifest["streams"]), waiting)))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=message or None)
-
-    @property
-    def resolved_config(self) -> Mapping[str, Any]:
-        """The config the streams interpolate (the CDK's streams() reads it, whatever config it is passed)."""
-        return self._config
-
-
-def refuse_unknown_streams(catalog: ConfiguredAirbyteCatalog, known: List[str]) -> None:
-    """The CDK reads nothing, and exits 0, for a stream the source does not have."""
-    unknown = sorted({configured.stream.name for configured in catalog.streams} - set(known))
-    if unknown:
-        raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have "
-                           f"(it has {', '.join(known)}): refresh the source schema, or fix the configured catalog.")
-
-
-def what_the_key_reads(config: Mapping[str, Any], stream_names: List[str]) -> Optional[str]:
-    """For check: which streams a key that is not an Admin key reads, and which a sync skips (an Admin key reads
-    every stream: nothing to say)."""
-    access = components.key_access(config)
-    if access.is_admin_key:
-        return None
-    readable = access.readable_streams(stream_names)
-    skipped = [name for name in stream_names if name not in readable]
-    if not skipped:
-        return None
-    return (f"This key reads {', '.join(readable)}; a sync skips {', '.join(skipped)}, with a warning each (an "
-            "Analytics API key reads only the Usage and Cost Analytics API).")
 
 
 def incremental_stream_states(state_messages: List[AirbyteStateMessage],
                               catalog: Optional[ConfiguredAirbyteCatalog]) -> List[AirbyteStateMessage]:
-    """The saved state as the per-stream messages the CDK reads, for the streams the catalog reads incrementally.
-
-    GLOBAL and LEGACY states, which this connector never writes, are split into their streams' states: the CDK fails
-    on a GLOBAL one that has a shared state (with a traceback, no message) and ignores a LEGACY one. A stream read in
-    full refresh starts from nothing, as full refresh means: the CDK would resume it from its saved cursor.
-    """
+    """The saved state as the per-stream messages the CDK reads, for the streams the catalog reads incrementally:
+    GLOBAL and LEGACY states (never written by this connector) split into their streams' states, as the CDK fails on a
+    GLOBAL one with a shared state (a traceback, no message) and ignores a LEGACY one; none for a stream read in full
+    refresh, which the CDK would resume from its saved cursor."""
     full_refresh = {configured.stream.name for configured in (catalog.streams if catalog else [])
                     if configured.sync_mode == SyncMode.full_refresh}
     streams: List[AirbyteStreamState] = []
@@ -168,19 +111,8 @@ def incremental_stream_states(state_messages: List[AirbyteStateMessage],
 def unreachable_api_url(api_url: str) -> Optional[str]:
     """A sentence saying why api_url cannot be reached, or None if it answers HTTP at all (proxies honoured)."""
     try:
-        requests.head(api_url, timeout=REACHABILITY_TIMEOUT_SECONDS, allow_redirects=False)
+        requests.head(api_url, timeout=15, allow_redirects=False)
     except requests.exceptions.RequestException as error:
         return connection_problem(api_url, error)
     return None
 
-
-def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
-    """What a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended; else None."""
-    first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
-    first_day_end = first_day + timedelta(days=1)
-    if first_day_end <= now:
-        return None
-    return (f"The Admin API key works, but there is nothing to read yet: the first whole UTC day from start_date, "
-            f"{first_day:%Y-%m-%d}, ends at {first_day_end:%Y-%m-%dT%H:%M:%SZ}, and until then a sync reads no daily "
-            "usage or cost (messages_usage_hourly reads each hour once it has ended, and the Claude Code streams read "
-            "today as far as the API has it).")
