@@ -154,8 +154,6 @@ PROBES = {
     "An Analytics API key reads the analytics streams and skips each other stream with one warning":
         an_analytics_key_skips_the_admin_api_streams,
     "`check` with an Analytics API key says which streams it reads": check_says_which_streams_the_key_reads,
-
-
     "Records are read and written on one thread": records_are_read_and_written_on_one_thread,
 }
 TABLE = documented_table()
