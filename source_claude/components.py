@@ -1,6 +1,14 @@
-#
-# Custom components for source-claude. Only what the manifest cannot express lives here.
-#
+"""The custom components of manifest.yaml: only what CDK 7.39.1 cannot declare for the Anthropic Admin API and the
+Usage and Cost Analytics API. One file, because every runtime (the package, the manifest-only runtime
+source-declarative-manifest, the Connector Builder) loads one, as source_declarative_manifest.components.
+
+Contents:
+1. Pages: ParsedPageDecoder, AdminApiErrorHandler, OrganizationPace, PacedAuthenticator, ResponseOverLimit,
+   SliceItems, NoRepeatedPages, WindowRestarts, WrappedRequester, ClaudeCodeSharedPagesRequester.
+2. Records: ShapedRecords, with the shaping of report, analytics, Claude Code and list rows.
+3. State: CursorAtBucketStart, StartWithoutState, CheckpointEachWindow, AnalyticsWindows.
+4. Config: what a key reads, the key in every form, AdminApiKeyRule, ConfigFieldRule and the whole config's rules.
+"""
 import glob
 import hashlib
 import ipaddress
@@ -61,11 +69,9 @@ except ImportError:  # Windows: no run directory is marked (see claim_run_direct
 
 logger = logging.getLogger("airbyte")
 
-# Nested objects whose members keep their own names when flattened: `server_tool_use.web_search_requests`
-# becomes `web_search_requests`. Every other nested object is flattened with its name as a prefix, so
-# `cache_creation.ephemeral_5m_input_tokens` becomes `cache_creation_ephemeral_5m_input_tokens`.
-UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+# -- 1. Pages ----------------------------------------------------------------------------------------------------------
+
 # Where a response keeps its parsed body, so the error handler, paginator and extractor share one parse.
 _PARSED_BODY = "_source_claude_parsed_body"
 _NOT_JSON = object()
@@ -200,6 +206,44 @@ def bucket_problem(bucket: Any) -> Optional[str]:
     if not isinstance(bucket.get("results"), list):
         return f"the bucket of {starting_at} has no results list"
     return None
+
+
+def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
+               exact_decimals: bool = False) -> Mapping[str, Any]:
+    """The parsed page; a body that is not a whole page fails loudly (its retries are spent) instead of reading as empty."""
+    page = read_page(response, page_keys, exact_decimals)
+    if page is None:
+        raise AirbyteTracedException(
+            message=(
+                "The Anthropic Admin API returned a response that is not a whole page "
+                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API. "
+                f"{NEXT_SYNC}"
+            ),
+            internal_message=f"Unreadable page from {response.url}",
+            failure_type=FailureType.transient_error,
+        )
+    return page
+
+
+@dataclass
+class ParsedPageDecoder(JsonDecoder):
+    """Hands the paginator (and a DpathExtractor) the page the error handler already parsed, instead of parsing
+    the body again. It subclasses JsonDecoder only because the CDK accepts nothing else for pagination. A page is read
+    as the stream's $parameters say, as its error handler reads it (see page_settings)."""
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._page_keys, self._exact_decimals = page_settings(parameters)
+
+    def is_stream_response(self) -> bool:
+        return False
+
+    def decode(self, response: requests.Response) -> Generator[MutableMapping[str, Any], None, None]:
+        yield dict(whole_page(response, self._page_keys, self._exact_decimals))
+
+
+# -- The error handler -------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -398,232 +442,7 @@ def api_error_message(response: requests.Response) -> Optional[str]:
     return message if isinstance(message, str) else None
 
 
-# -- Pages that cannot be followed ---------------------------------------------------------------------------------
-# A server or proxy that ignores the page token answers the same page, naming the same next page, forever: the CDK
-# would follow it, and a cached requester (workspaces, the shared Claude Code pages) replays it without a request.
-
-
-def request_url(response: requests.Response) -> str:
-    url = getattr(getattr(response, "request", None), "url", None)
-    return url if isinstance(url, str) else ""
-
-
-def request_query(response: requests.Response) -> Dict[str, List[str]]:
-    """The query string of the request a response answers."""
-    return parse_qs(urlsplit(request_url(response)).query)
-
-
-def names_its_own_token(response: requests.Response, page: Mapping[str, Any]) -> bool:
-    """Whether a page says there is more and names, as the next page, the very token it was asked with."""
-    if page.get("has_more") is not True:
-        return False
-    query = request_query(response)
-    return any(page.get(field) in query.get(parameter, ()) for parameter, field in PAGE_TOKENS)
-
-
-def where(response: requests.Response) -> str:
-    """The path a response answers, and its window or day when the request names one."""
-    parts = urlsplit(request_url(response))
-    query = parse_qs(parts.query)
-    path = parts.path or "the Admin API"
-    if "ending_at" in query:
-        return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
-    if "starting_at" in query:
-        return f"{path} for {query['starting_at'][0]}"
-    return path
-
-
-def repeated_own_token(response: requests.Response) -> str:
-    return (f"The Anthropic Admin API answered {where(response)} with has_more true and the same page token it was "
-            f"asked with, so following it would read that page forever: {CHECK_API_URL}.")
-
-
-# Set on a response by the stream's extractor: how many of its page's items (buckets, records, rows, list items) the
-# page's slice had not read before. A page that says there is more but adds none is read again and again.
-_NEW_ITEMS = "_source_claude_new_items"
-# Pages of one slice (a Claude Code day, a list, an analytics day) when nothing tighter bounds them: at 1,000 rows a
-# page, a million rows, far beyond any organization's Claude Code records of a day (one per user, terminal and
-# remote flag), users, API keys, workspaces or invites, or analytics rows of a day.
-MAX_PAGES_PER_SLICE = 1_000
-
-
-def slice_of(response: requests.Response) -> Tuple[str, Tuple[Tuple[str, str], ...]]:
-    """The slice a page belongs to: its request's path and query, without the page token."""
-    parts = urlsplit(request_url(response))
-    tokens = {parameter for parameter, _ in PAGE_TOKENS}
-    return parts.path, tuple(sorted((name, value) for name, values in parse_qs(parts.query).items()
-                                    if name not in tokens for value in values))
-
-
-class SliceItems:
-    """The items one slice of a stream has read (report buckets, records, rows, list items), by key, with a digest of
-    their values: the one rule for an item the API sends twice, in one page or two.
-
-    The same item again (same key, same values) is dropped, with one warning per stream: emitting it would count it
-    twice. The same key with other values is a contradiction the connector cannot settle, and picking either copy
-    could be wrong, so the sync stops in one sentence. After an expired analytics cursor (restarted), the window is
-    read again from its first page while the data refreshes: an item read before is then skipped, whatever its
-    values, and what counts as new is what this pass had not read.
-    """
-
-    def __init__(self, stream: str) -> None:
-        self._stream = stream
-        self._slice: Any = None
-        self._more = False
-        self._digests: Dict[Any, int] = {}
-        self._this_pass: Optional[Set[Any]] = None
-        self._warned = False
-
-    def page(self, response: requests.Response, has_more: bool = False) -> bool:
-        """Starts reading a page (has_more: what it says, given where paging can restart); True if it starts its
-        slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
-        slice's previous page said there was more: the CDK restarted its paging (the analytics 410), and a restart
-        pass begins."""
-        first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
-        this_slice = slice_of(response)
-        restarted = first_page and self._more and this_slice == self._slice
-        fresh = (first_page or this_slice != self._slice) and not restarted
-        if restarted:
-            self._this_pass = set()
-        elif fresh:
-            self._digests, self._this_pass = {}, None
-        self._slice, self._more = this_slice, has_more
-        setattr(response, _NEW_ITEMS, 0)
-        return fresh
-
-    def first_time(self, response: requests.Response, key: Any, item: Any, what: str) -> bool:
-        """Whether `item` is new to its slice (counted on the response); False for one read before."""
-        digest = hash(orjson.dumps(item, default=str))
-        known = self._digests.get(key)
-        if self._this_pass is not None:
-            if key not in self._this_pass:
-                self._this_pass.add(key)
-                setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
-            if known is not None:
-                return False  # emitted before the cursor expired
-        elif known is None:
-            setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
-        if known is None:
-            self._digests[key] = digest
-            return True
-        self.again(response, what, known == digest)
-        return False
-
-    def again(self, response: requests.Response, what: str, same_values: bool) -> None:
-        """Drops an item read a second time in one slice (said once per stream), or stops on different values."""
-        if not same_values:
-            raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API returned {what} twice for {where(response)}, with different values, "
-                         "so the sync stops rather than count it twice or pick one: run the sync again; if it persists, "
-                         "check that api_url is https://api.anthropic.com, or a proxy that passes responses through "
-                         f"unchanged. {NEXT_SYNC}"),
-                internal_message=f"Two values of {what} in {self._stream}, reading {request_url(response)}",
-                failure_type=FailureType.transient_error,
-            )
-        if not self._warned:
-            self._warned = True
-            logger.warning(f"Dropped a second copy of {what}, which the Anthropic Admin API returned again for "
-                           f"{where(response)}: {self._stream} emits each row once. Later copies are dropped without a "
-                           "warning.")
-
-
-@dataclass
-class NoRepeatedPages(PaginationStrategy):
-    """The manifest's CursorPagination, which ends the sync in one sentence instead of paging forever when the API
-    names a page token a second time in one slice, sends a page that says there is more but adds no item the slice
-    had not read (see SliceItems), or sends more pages than a slice can hold: a report window's buckets
-    (window_buckets), else max_pages.
-
-    It exists because a CursorPagination stop_condition sees only the current response, not the pages before it.
-    The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
-    from the slice's first page (no previous token) to its last.
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    pagination_strategy: PaginationStrategy
-    # Interpolated with stream_interval: the buckets of a report window (its days, or its hours for hourly buckets).
-    # A page holds at least one bucket, so a window has at most that many pages.
-    window_buckets: Optional[str] = None
-    # What one bucket spans, as the sentence that ends the sync names it: days or hours.
-    bucket_unit: str = "days"
-    # Interpolated with stream_interval: the most pages of a slice that window_buckets does not bound.
-    max_pages: Optional[str] = None
-    # Not written in the manifest: the CDK's factory passes the paginator's decoder.
-    decoder: Optional[Decoder] = None
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
-        if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
-            self.pagination_strategy.decoder = self.decoder
-        self._window_buckets = (InterpolatedString.create(self.window_buckets, parameters=parameters)
-                                if self.window_buckets else None)
-        self._max_pages = InterpolatedString.create(self.max_pages or str(MAX_PAGES_PER_SLICE), parameters=parameters)
-        self._tokens_seen: Dict[Any, List[Any]] = {}
-
-    @property
-    def initial_token(self) -> Optional[Any]:
-        return self.pagination_strategy.initial_token
-
-    def get_page_size(self) -> Optional[int]:
-        return self.pagination_strategy.get_page_size()
-
-    def next_page_token(self, response: requests.Response, last_page_size: int, last_record: Optional[Record],
-                        last_page_token_value: Optional[Any] = None, page_size_override: Optional[int] = None,
-                        stream_slice: Optional[StreamSlice] = None) -> Optional[Any]:
-        token = self.pagination_strategy.next_page_token(
-            response, last_page_size, last_record, last_page_token_value,
-            **page_size_override_kwargs(page_size_override),
-            **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
-        )
-        if last_page_token_value is None:
-            # A window's first page (or its first page again, after the CDK reset its paging): no token seen yet.
-            seen = self._tokens_seen[stream_slice] = []
-        else:
-            seen = self._tokens_seen.setdefault(stream_slice, [])
-            seen.append(last_page_token_value)
-        if token is None:
-            self._tokens_seen.pop(stream_slice, None)
-            return None
-        if token in seen:
-            raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
-                         f"so following it would read the same pages forever: {CHECK_API_URL}. {NEXT_SYNC}"),
-                internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
-                failure_type=FailureType.system_error,
-            )
-        if getattr(response, _NEW_ITEMS, None) == 0:
-            raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API said it had more after a page of {where(response)} that held "
-                         "nothing it had not already sent for it, so following it would read the same rows forever: "
-                         f"{CHECK_API_URL}. {NEXT_SYNC}"),
-                internal_message=f"Page {len(seen) + 1} added no new item; its next token is {token!r}",
-                failure_type=FailureType.system_error,
-            )
-        pages, buckets = len(seen) + 1, self._buckets_of(stream_slice)
-        if buckets is not None:
-            bound = f"more pages than its {buckets} {self.bucket_unit} of buckets can fill" if pages >= buckets else ""
-        else:
-            max_pages = int(self._max_pages.eval(self.config, stream_slice=stream_slice))
-            rows = request_query(response).get("limit", ["?"])[0]
-            bound = (f"more than the {max_pages:,} pages of up to {rows} rows each that any organization's data fills"
-                     if pages >= max_pages else "")
-        if bound:
-            raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API still had more after {pages} pages of {where(response)}, {bound}, "
-                         f"so it would page forever: {CHECK_API_URL}. {NEXT_SYNC}"),
-                internal_message=f"Page {pages + 1} asked for with token {token!r}",
-                failure_type=FailureType.system_error,
-            )
-        return token
-
-    def _buckets_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
-        if self._window_buckets is None or stream_slice is None:
-            return None
-        return int(self._window_buckets.eval(self.config, stream_slice=stream_slice))
-
-
-# -- Rate limits ---------------------------------------------------------------------------------------------------
+# -- Rate limits -------------------------------------------------------------------------------------------------------
 # The Admin API's limit is the organization's: every key and tool of the organization shares it. Its 429s carry no
 # retry-after but the time the limit resets (RFC 3339) and the limit itself, recorded from the live API.
 
@@ -874,7 +693,7 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         return self.authenticator.get_request_body_json()
 
 
-# -- Bounded responses ---------------------------------------------------------------------------------------------
+# -- Bounded responses -------------------------------------------------------------------------------------------------
 # The CDK bounds each socket read (read_timeout_in_seconds), not a response: a server or proxy can send an endless
 # body, which requests holds in memory whole (and parses again), or drip it a byte at a time, each read in time.
 
@@ -957,22 +776,463 @@ def connection_problem(url: str, error: Exception) -> str:
             "make outbound HTTPS requests to it (DNS, firewall, proxy).")
 
 
-@dataclass
-class ParsedPageDecoder(JsonDecoder):
-    """Hands the paginator (and a DpathExtractor) the page the error handler already parsed, instead of parsing
-    the body again. It subclasses JsonDecoder only because the CDK accepts nothing else for pagination. A page is read
-    as the stream's $parameters say, as its error handler reads it (see page_settings)."""
+# -- Pages that cannot be followed -------------------------------------------------------------------------------------
+# A server or proxy that ignores the page token answers the same page, naming the same next page, forever: the CDK
+# would follow it, and a cached requester (workspaces, the shared Claude Code pages) replays it without a request.
 
-    parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._page_keys, self._exact_decimals = page_settings(parameters)
+def request_url(response: requests.Response) -> str:
+    url = getattr(getattr(response, "request", None), "url", None)
+    return url if isinstance(url, str) else ""
 
-    def is_stream_response(self) -> bool:
+
+def request_query(response: requests.Response) -> Dict[str, List[str]]:
+    """The query string of the request a response answers."""
+    return parse_qs(urlsplit(request_url(response)).query)
+
+
+def names_its_own_token(response: requests.Response, page: Mapping[str, Any]) -> bool:
+    """Whether a page says there is more and names, as the next page, the very token it was asked with."""
+    if page.get("has_more") is not True:
+        return False
+    query = request_query(response)
+    return any(page.get(field) in query.get(parameter, ()) for parameter, field in PAGE_TOKENS)
+
+
+def where(response: requests.Response) -> str:
+    """The path a response answers, and its window or day when the request names one."""
+    parts = urlsplit(request_url(response))
+    query = parse_qs(parts.query)
+    path = parts.path or "the Admin API"
+    if "ending_at" in query:
+        return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
+    if "starting_at" in query:
+        return f"{path} for {query['starting_at'][0]}"
+    return path
+
+
+def repeated_own_token(response: requests.Response) -> str:
+    return (f"The Anthropic Admin API answered {where(response)} with has_more true and the same page token it was "
+            f"asked with, so following it would read that page forever: {CHECK_API_URL}.")
+
+
+# Set on a response by the stream's extractor: how many of its page's items (buckets, records, rows, list items) the
+# page's slice had not read before. A page that says there is more but adds none is read again and again.
+_NEW_ITEMS = "_source_claude_new_items"
+# Pages of one slice (a Claude Code day, a list, an analytics day) when nothing tighter bounds them: at 1,000 rows a
+# page, a million rows, far beyond any organization's Claude Code records of a day (one per user, terminal and
+# remote flag), users, API keys, workspaces or invites, or analytics rows of a day.
+MAX_PAGES_PER_SLICE = 1_000
+
+
+def slice_of(response: requests.Response) -> Tuple[str, Tuple[Tuple[str, str], ...]]:
+    """The slice a page belongs to: its request's path and query, without the page token."""
+    parts = urlsplit(request_url(response))
+    tokens = {parameter for parameter, _ in PAGE_TOKENS}
+    return parts.path, tuple(sorted((name, value) for name, values in parse_qs(parts.query).items()
+                                    if name not in tokens for value in values))
+
+
+class SliceItems:
+    """The items one slice of a stream has read (report buckets, records, rows, list items), by key, with a digest of
+    their values: the one rule for an item the API sends twice, in one page or two.
+
+    The same item again (same key, same values) is dropped, with one warning per stream: emitting it would count it
+    twice. The same key with other values is a contradiction the connector cannot settle, and picking either copy
+    could be wrong, so the sync stops in one sentence. After an expired analytics cursor (restarted), the window is
+    read again from its first page while the data refreshes: an item read before is then skipped, whatever its
+    values, and what counts as new is what this pass had not read.
+    """
+
+    def __init__(self, stream: str) -> None:
+        self._stream = stream
+        self._slice: Any = None
+        self._more = False
+        self._digests: Dict[Any, int] = {}
+        self._this_pass: Optional[Set[Any]] = None
+        self._warned = False
+
+    def page(self, response: requests.Response, has_more: bool = False) -> bool:
+        """Starts reading a page (has_more: what it says, given where paging can restart); True if it starts its
+        slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
+        slice's previous page said there was more: the CDK restarted its paging (the analytics 410), and a restart
+        pass begins."""
+        first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
+        this_slice = slice_of(response)
+        restarted = first_page and self._more and this_slice == self._slice
+        fresh = (first_page or this_slice != self._slice) and not restarted
+        if restarted:
+            self._this_pass = set()
+        elif fresh:
+            self._digests, self._this_pass = {}, None
+        self._slice, self._more = this_slice, has_more
+        setattr(response, _NEW_ITEMS, 0)
+        return fresh
+
+    def first_time(self, response: requests.Response, key: Any, item: Any, what: str) -> bool:
+        """Whether `item` is new to its slice (counted on the response); False for one read before."""
+        digest = hash(orjson.dumps(item, default=str))
+        known = self._digests.get(key)
+        if self._this_pass is not None:
+            if key not in self._this_pass:
+                self._this_pass.add(key)
+                setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
+            if known is not None:
+                return False  # emitted before the cursor expired
+        elif known is None:
+            setattr(response, _NEW_ITEMS, getattr(response, _NEW_ITEMS, 0) + 1)
+        if known is None:
+            self._digests[key] = digest
+            return True
+        self.again(response, what, known == digest)
         return False
 
-    def decode(self, response: requests.Response) -> Generator[MutableMapping[str, Any], None, None]:
-        yield dict(whole_page(response, self._page_keys, self._exact_decimals))
+    def again(self, response: requests.Response, what: str, same_values: bool) -> None:
+        """Drops an item read a second time in one slice (said once per stream), or stops on different values."""
+        if not same_values:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API returned {what} twice for {where(response)}, with different values, "
+                         "so the sync stops rather than count it twice or pick one: run the sync again; if it persists, "
+                         "check that api_url is https://api.anthropic.com, or a proxy that passes responses through "
+                         f"unchanged. {NEXT_SYNC}"),
+                internal_message=f"Two values of {what} in {self._stream}, reading {request_url(response)}",
+                failure_type=FailureType.transient_error,
+            )
+        if not self._warned:
+            self._warned = True
+            logger.warning(f"Dropped a second copy of {what}, which the Anthropic Admin API returned again for "
+                           f"{where(response)}: {self._stream} emits each row once. Later copies are dropped without a "
+                           "warning.")
+
+
+@dataclass
+class NoRepeatedPages(PaginationStrategy):
+    """The manifest's CursorPagination, which ends the sync in one sentence instead of paging forever when the API
+    names a page token a second time in one slice, sends a page that says there is more but adds no item the slice
+    had not read (see SliceItems), or sends more pages than a slice can hold: a report window's buckets
+    (window_buckets), else max_pages.
+
+    It exists because a CursorPagination stop_condition sees only the current response, not the pages before it.
+    The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
+    from the slice's first page (no previous token) to its last.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    pagination_strategy: PaginationStrategy
+    # Interpolated with stream_interval: the buckets of a report window (its days, or its hours for hourly buckets).
+    # A page holds at least one bucket, so a window has at most that many pages.
+    window_buckets: Optional[str] = None
+    # What one bucket spans, as the sentence that ends the sync names it: days or hours.
+    bucket_unit: str = "days"
+    # Interpolated with stream_interval: the most pages of a slice that window_buckets does not bound.
+    max_pages: Optional[str] = None
+    # Not written in the manifest: the CDK's factory passes the paginator's decoder.
+    decoder: Optional[Decoder] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        # The CDK builds the wrapped strategy with a fresh JsonDecoder; it must read the page already parsed.
+        if self.decoder is not None and hasattr(self.pagination_strategy, "decoder"):
+            self.pagination_strategy.decoder = self.decoder
+        self._window_buckets = (InterpolatedString.create(self.window_buckets, parameters=parameters)
+                                if self.window_buckets else None)
+        self._max_pages = InterpolatedString.create(self.max_pages or str(MAX_PAGES_PER_SLICE), parameters=parameters)
+        self._tokens_seen: Dict[Any, List[Any]] = {}
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return self.pagination_strategy.initial_token
+
+    def get_page_size(self) -> Optional[int]:
+        return self.pagination_strategy.get_page_size()
+
+    def next_page_token(self, response: requests.Response, last_page_size: int, last_record: Optional[Record],
+                        last_page_token_value: Optional[Any] = None, page_size_override: Optional[int] = None,
+                        stream_slice: Optional[StreamSlice] = None) -> Optional[Any]:
+        token = self.pagination_strategy.next_page_token(
+            response, last_page_size, last_record, last_page_token_value,
+            **page_size_override_kwargs(page_size_override),
+            **stream_slice_kwargs(self.pagination_strategy.next_page_token, stream_slice),
+        )
+        if last_page_token_value is None:
+            # A window's first page (or its first page again, after the CDK reset its paging): no token seen yet.
+            seen = self._tokens_seen[stream_slice] = []
+        else:
+            seen = self._tokens_seen.setdefault(stream_slice, [])
+            seen.append(last_page_token_value)
+        if token is None:
+            self._tokens_seen.pop(stream_slice, None)
+            return None
+        if token in seen:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API named a page token a second time while paging {where(response)}, "
+                         f"so following it would read the same pages forever: {CHECK_API_URL}. {NEXT_SYNC}"),
+                internal_message=f"Page token {token!r} repeated after {len(seen)} pages",
+                failure_type=FailureType.system_error,
+            )
+        if getattr(response, _NEW_ITEMS, None) == 0:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API said it had more after a page of {where(response)} that held "
+                         "nothing it had not already sent for it, so following it would read the same rows forever: "
+                         f"{CHECK_API_URL}. {NEXT_SYNC}"),
+                internal_message=f"Page {len(seen) + 1} added no new item; its next token is {token!r}",
+                failure_type=FailureType.system_error,
+            )
+        pages, buckets = len(seen) + 1, self._buckets_of(stream_slice)
+        if buckets is not None:
+            bound = f"more pages than its {buckets} {self.bucket_unit} of buckets can fill" if pages >= buckets else ""
+        else:
+            max_pages = int(self._max_pages.eval(self.config, stream_slice=stream_slice))
+            rows = request_query(response).get("limit", ["?"])[0]
+            bound = (f"more than the {max_pages:,} pages of up to {rows} rows each that any organization's data fills"
+                     if pages >= max_pages else "")
+        if bound:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API still had more after {pages} pages of {where(response)}, {bound}, "
+                         f"so it would page forever: {CHECK_API_URL}. {NEXT_SYNC}"),
+                internal_message=f"Page {pages + 1} asked for with token {token!r}",
+                failure_type=FailureType.system_error,
+            )
+        return token
+
+    def _buckets_of(self, stream_slice: Optional[StreamSlice]) -> Optional[int]:
+        if self._window_buckets is None or stream_slice is None:
+            return None
+        return int(self._window_buckets.eval(self.config, stream_slice=stream_slice))
+
+
+# How often one window may start again from its first page before the sync ends.
+MAX_WINDOW_RESTARTS = 3
+
+
+class WindowRestarts(PaginationTracker):
+    """The PaginationTracker of the analytics streams' declared PaginationReset (HTTP 410: RESET_PAGINATION), whose
+    CDK default allows one restart per window, then fails with no message for users ("Something went wrong in the
+    connector"). This one allows MAX_WINDOW_RESTARTS, says each in one info line, then ends the sync in one sentence;
+    a 410 on a first page, which has no cursor, is bounded alike. SliceItems skips the rows already emitted."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._restarts = 0
+
+    def reduce_slice_range_if_possible(self, previous_stream_slice: StreamSlice,
+                                       original_stream_slice: StreamSlice) -> StreamSlice:
+        window = (f"{self._stream} for {str(original_stream_slice.get('start_time'))[:10]} to "
+                  f"{str(original_stream_slice.get('end_time'))[:10]}")
+        self._restarts += 1
+        if self._restarts > MAX_WINDOW_RESTARTS:
+            raise AirbyteTracedException(
+                message=(f"The Anthropic Admin API kept answering {window} with HTTP 410 (its page cursor expired as "
+                         f"the data was refreshed) after {MAX_WINDOW_RESTARTS} restarts from the window's first page: "
+                         f"run the sync again later, once the refresh is done. {NEXT_SYNC}"),
+                internal_message=f"HTTP 410 after {MAX_WINDOW_RESTARTS} restarts of {original_stream_slice}",
+                failure_type=FailureType.transient_error,
+            )
+        logger.info(f"The page cursor of {window} expired (HTTP 410): reading the window again from its first page, "
+                    "without emitting the rows already read.")
+        return original_stream_slice
+
+
+# -- Requesters --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrappedRequester(Requester):
+    """A Requester that hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL,
+    headers, retries and logs stay the manifest's): the base of the requester wrappers below.
+
+    As a list stream's requester, it sends nothing, with one warning, when the key cannot read the stream's API (see
+    "What a key reads"): the CDK gives a list stream no other place that runs before its first request (a parent
+    stream's retriever must be the CDK's own), and the error handler must not ask the API itself.
+    """
+
+    requester: Requester
+    # As a list stream's requester: the config, the stream's name and the API it reads (the factory passes the first
+    # two). The subclasses send their own way: they wrap windowed streams, which CheckpointEachWindow skips.
+    config: Config = field(default_factory=dict, kw_only=True)
+    name: str = field(default="", kw_only=True)
+    reads_api: str = field(default="admin", kw_only=True)
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        if skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream", self.requester):
+            return None  # the retriever reads no page
+        return self.requester.send_request(**request)
+
+    def get_authenticator(self) -> Any:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> Any:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Any:
+        return self.requester.get_request_body_json(**kwargs)
+
+
+@dataclass
+class ClaudeCodeSharedPagesRequester(WrappedRequester):
+    """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
+    stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
+
+    It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
+    stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
+    REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
+    disk, not memory, and never outlive the run; without that directory (the Connector Builder, a source read without
+    the entrypoint) each stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
+    truncated page is fetched again and never handed to the other stream.
+    """
+
+    requester: Requester
+    parameters: InitVar[Mapping[str, Any]]
+    pages_file: str
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._pages: Optional[SQLiteCache] = None
+        self._pages_path: Optional[str] = None
+
+    def send_request(self, **request: Any) -> Optional[requests.Response]:
+        pages = self._shared_pages()
+        if pages is None:
+            return self.requester.send_request(**request)
+        key = self._page_key(**request)
+        shared = pages.get_response(key)
+        if shared is not None:
+            return shared
+        response = self.requester.send_request(**request)
+        # A whole page as the extractor reads it (already parsed so by the error handler).
+        if response is not None and response.ok and read_page(response, exact_decimals=True) is not None:
+            keep_page(pages, response, key)
+        return response
+
+    def _shared_pages(self) -> Optional[SQLiteCache]:
+        # Looked up at each request: the entrypoint sets the directory after the streams are built. The Connector
+        # Builder runs no entrypoint: there the variable is unset, or names the directory of a run that has ended.
+        directory = os.environ.get(ENV_REQUEST_CACHE_PATH)
+        if not directory or not os.path.isdir(directory):
+            return None
+        pages_path = os.path.join(directory, f"{self.pages_file}.sqlite")
+        if pages_path != self._pages_path:
+            # Opened as the CDK opens its caches: WAL lets the other stream's connection read while this one writes.
+            self._pages, self._pages_path = SQLiteCache(pages_path, fast_save=True, wal=True), pages_path
+        return self._pages
+
+    def _page_key(self, stream_slice: Any = None, next_page_token: Any = None, path: Optional[str] = None,
+                  request_params: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
+        """The URL with its query: both streams send the same headers, so it names a page."""
+        options = dict(stream_state={}, stream_slice=stream_slice, next_page_token=next_page_token)
+        params = {**self.requester.get_request_params(**options), **(request_params or {})}
+        url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
+        return f"{url} {path}" if path else url
+
+
+def keep_page(pages: SQLiteCache, response: requests.Response, key: str) -> None:
+    """Keeps a page in the file as requests-cache would, without its request's headers: it would keep the key among
+    them (it redacts X-API-Key, not x-api-key: it compares names case-sensitively)."""
+    page = CachedResponse.from_response(response)
+    page.request.headers = requests.structures.CaseInsensitiveDict()
+    pages.responses[key] = page
+
+
+# -- The run's temporary directory -------------------------------------------------------------------------------------
+# The CDK's entrypoint makes a directory for each run (REQUEST_CACHE_PATH, where the Claude Code pages are kept, and
+# where it writes the config, key included, as config.json), and deletes it when the run ends, but not when the run
+# is cancelled (SIGTERM) or killed. The connector marks the directory as its run's, deletes it on SIGTERM, and
+# deletes, when a run starts, the directories of runs that were killed.
+
+RUN_MARK = "source-claude-run.lock"
+_claimed: Dict[str, Any] = {}
+_CLAIM_LOCK = threading.Lock()
+
+
+def claim_run_directory(directory: Optional[str] = None) -> None:
+    """Marks the entrypoint's directory of this run (the one the variable names, if none is given) as this process's
+    for as long as it runs, deletes the config.json the CDK wrote in it, and the directories killed runs left.
+
+    Only a directory tempfile made (named tmp*, in the temporary directory) is claimed: REQUEST_CACHE_PATH may name
+    a directory of the user's where no entrypoint runs (the Connector Builder, a source read in-process)."""
+    directory = directory or os.environ.get(ENV_REQUEST_CACHE_PATH)
+    if not directory or _claimed.get("directory") == directory:
+        return
+    with _CLAIM_LOCK:
+        if _claimed.get("directory") == directory or not is_a_run_directory(directory):
+            return
+        mark = os.path.join(directory, RUN_MARK)
+        pending = f"{mark}.{os.getpid()}"
+        try:
+            handle = open(pending, "w")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(pending, mark)  # named once locked, so no other run ever finds it unlocked
+        except OSError:
+            return
+        if _claimed.get("mark"):
+            _claimed["mark"].close()  # the previous run of this process (tests run many) has ended
+        _claimed.update(directory=directory, mark=handle)
+        with suppress(OSError):
+            os.remove(os.path.join(directory, "config.json"))  # the CDK never reads it again
+    remove_killed_runs(directory)
+
+
+def is_a_run_directory(directory: str) -> bool:
+    parent, name = os.path.split(os.path.abspath(directory))
+    in_temp = parent == os.path.abspath(tempfile.gettempdir()) and name.startswith(tempfile.template)
+    return fcntl is not None and in_temp and os.path.isdir(directory)
+
+
+def remove_killed_runs(own_directory: str) -> None:
+    """Deletes each directory another run marked and no longer holds: a live run holds its mark's lock until it
+    ends, and the kernel lets go of it when a run is killed."""
+    for mark in glob.glob(os.path.join(tempfile.gettempdir(), f"{tempfile.template}*", RUN_MARK)):
+        directory = os.path.dirname(mark)
+        if os.path.abspath(directory) == os.path.abspath(own_directory):
+            continue
+        try:
+            with open(mark) as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(directory, ignore_errors=True)
+        except OSError:
+            continue  # a live run's, or already gone
+
+
+def remove_run_directory_and_stop(signal_number: int, frame: Any) -> None:
+    """On SIGTERM (a cancelled sync): deletes this run's directory, then ends as SIGTERM ends a process."""
+    directory = _claimed.get("directory")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+    signal.signal(signal_number, signal.SIG_DFL)
+    os.kill(os.getpid(), signal_number)
+
+
+# Installed when the module is loaded, which both runtimes do on their main thread, the only one that may; not over a
+# handler another program (the Connector Builder's server) has set.
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, remove_run_directory_and_stop)
+
+
+# -- 2. Records --------------------------------------------------------------------------------------------------------
+
+# Nested objects whose members keep their own names when flattened: `server_tool_use.web_search_requests`
+# becomes `web_search_requests`. Every other nested object is flattened with its name as a prefix, so
+# `cache_creation.ephemeral_5m_input_tokens` becomes `cache_creation_ephemeral_5m_input_tokens`.
+UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclass
@@ -1152,23 +1412,6 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
         ) from error
 
 
-def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
-               exact_decimals: bool = False) -> Mapping[str, Any]:
-    """The parsed page; a body that is not a whole page fails loudly (its retries are spent) instead of reading as empty."""
-    page = read_page(response, page_keys, exact_decimals)
-    if page is None:
-        raise AirbyteTracedException(
-            message=(
-                "The Anthropic Admin API returned a response that is not a whole page "
-                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API. "
-                f"{NEXT_SYNC}"
-            ),
-            internal_message=f"Unreadable page from {response.url}",
-            failure_type=FailureType.transient_error,
-        )
-    return page
-
-
 def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: str = "") -> MutableMapping[str, Any]:
     """Adds every member of `obj` to `record` under `prefix`, a nested object's members at every depth as
     <parent>_<child> (FlattenFields keeps parent names only where two leaves collide, DpathFlattenFields flattens one
@@ -1247,193 +1490,21 @@ def cents_to_usd(cents: Any) -> Optional[str]:
     return format(Decimal((sign, digits, int(exponent) - 2)), "f")
 
 
-@dataclass
-class WrappedRequester(Requester):
-    """A Requester that hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL,
-    headers, retries and logs stay the manifest's): the base of the requester wrappers below.
-
-    As a list stream's requester, it sends nothing, with one warning, when the key cannot read the stream's API (see
-    "What a key reads"): the CDK gives a list stream no other place that runs before its first request (a parent
-    stream's retriever must be the CDK's own), and the error handler must not ask the API itself.
-    """
-
-    requester: Requester
-    # As a list stream's requester: the config, the stream's name and the API it reads (the factory passes the first
-    # two). The subclasses send their own way: they wrap windowed streams, which CheckpointEachWindow skips.
-    config: Config = field(default_factory=dict, kw_only=True)
-    name: str = field(default="", kw_only=True)
-    reads_api: str = field(default="admin", kw_only=True)
-
-    def send_request(self, **request: Any) -> Optional[requests.Response]:
-        if skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream", self.requester):
-            return None  # the retriever reads no page
-        return self.requester.send_request(**request)
-
-    def get_authenticator(self) -> Any:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> Any:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Any:
-        return self.requester.get_request_body_json(**kwargs)
-
-
-@dataclass
-class ClaudeCodeSharedPagesRequester(WrappedRequester):
-    """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
-    stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
-
-    It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
-    stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
-    REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
-    disk, not memory, and never outlive the run; without that directory (the Connector Builder, a source read without
-    the entrypoint) each stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
-    truncated page is fetched again and never handed to the other stream.
-    """
-
-    requester: Requester
-    parameters: InitVar[Mapping[str, Any]]
-    pages_file: str
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._pages: Optional[SQLiteCache] = None
-        self._pages_path: Optional[str] = None
-
-    def send_request(self, **request: Any) -> Optional[requests.Response]:
-        pages = self._shared_pages()
-        if pages is None:
-            return self.requester.send_request(**request)
-        key = self._page_key(**request)
-        shared = pages.get_response(key)
-        if shared is not None:
-            return shared
-        response = self.requester.send_request(**request)
-        # A whole page as the extractor reads it (already parsed so by the error handler).
-        if response is not None and response.ok and read_page(response, exact_decimals=True) is not None:
-            keep_page(pages, response, key)
-        return response
-
-    def _shared_pages(self) -> Optional[SQLiteCache]:
-        # Looked up at each request: the entrypoint sets the directory after the streams are built. The Connector
-        # Builder runs no entrypoint: there the variable is unset, or names the directory of a run that has ended.
-        directory = os.environ.get(ENV_REQUEST_CACHE_PATH)
-        if not directory or not os.path.isdir(directory):
-            return None
-        pages_path = os.path.join(directory, f"{self.pages_file}.sqlite")
-        if pages_path != self._pages_path:
-            # Opened as the CDK opens its caches: WAL lets the other stream's connection read while this one writes.
-            self._pages, self._pages_path = SQLiteCache(pages_path, fast_save=True, wal=True), pages_path
-        return self._pages
-
-    def _page_key(self, stream_slice: Any = None, next_page_token: Any = None, path: Optional[str] = None,
-                  request_params: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
-        """The URL with its query: both streams send the same headers, so it names a page."""
-        options = dict(stream_state={}, stream_slice=stream_slice, next_page_token=next_page_token)
-        params = {**self.requester.get_request_params(**options), **(request_params or {})}
-        url = requests.Request("GET", self.requester.get_url(**options), params=params).prepare().url or ""
-        return f"{url} {path}" if path else url
-
-
-# -- The run's temporary directory --------------------------------------------------------------------------------
-# The CDK's entrypoint makes a directory for each run (REQUEST_CACHE_PATH, where the Claude Code pages are kept, and
-# where it writes the config, key included, as config.json), and deletes it when the run ends, but not when the run
-# is cancelled (SIGTERM) or killed. The connector marks the directory as its run's, deletes it on SIGTERM, and
-# deletes, when a run starts, the directories of runs that were killed.
-
-RUN_MARK = "source-claude-run.lock"
-_claimed: Dict[str, Any] = {}
-_CLAIM_LOCK = threading.Lock()
-
-
-def claim_run_directory(directory: Optional[str] = None) -> None:
-    """Marks the entrypoint's directory of this run (the one the variable names, if none is given) as this process's
-    for as long as it runs, deletes the config.json the CDK wrote in it, and the directories killed runs left.
-
-    Only a directory tempfile made (named tmp*, in the temporary directory) is claimed: REQUEST_CACHE_PATH may name
-    a directory of the user's where no entrypoint runs (the Connector Builder, a source read in-process)."""
-    directory = directory or os.environ.get(ENV_REQUEST_CACHE_PATH)
-    if not directory or _claimed.get("directory") == directory:
-        return
-    with _CLAIM_LOCK:
-        if _claimed.get("directory") == directory or not is_a_run_directory(directory):
-            return
-        mark = os.path.join(directory, RUN_MARK)
-        pending = f"{mark}.{os.getpid()}"
-        try:
-            handle = open(pending, "w")
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.rename(pending, mark)  # named once locked, so no other run ever finds it unlocked
-        except OSError:
-            return
-        if _claimed.get("mark"):
-            _claimed["mark"].close()  # the previous run of this process (tests run many) has ended
-        _claimed.update(directory=directory, mark=handle)
-        with suppress(OSError):
-            os.remove(os.path.join(directory, "config.json"))  # the CDK never reads it again
-    remove_killed_runs(directory)
-
-
-def is_a_run_directory(directory: str) -> bool:
-    parent, name = os.path.split(os.path.abspath(directory))
-    in_temp = parent == os.path.abspath(tempfile.gettempdir()) and name.startswith(tempfile.template)
-    return fcntl is not None and in_temp and os.path.isdir(directory)
-
-
-def remove_killed_runs(own_directory: str) -> None:
-    """Deletes each directory another run marked and no longer holds: a live run holds its mark's lock until it
-    ends, and the kernel lets go of it when a run is killed."""
-    for mark in glob.glob(os.path.join(tempfile.gettempdir(), f"{tempfile.template}*", RUN_MARK)):
-        directory = os.path.dirname(mark)
-        if os.path.abspath(directory) == os.path.abspath(own_directory):
-            continue
-        try:
-            with open(mark) as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                shutil.rmtree(directory, ignore_errors=True)
-        except OSError:
-            continue  # a live run's, or already gone
-
-
-def remove_run_directory_and_stop(signal_number: int, frame: Any) -> None:
-    """On SIGTERM (a cancelled sync): deletes this run's directory, then ends as SIGTERM ends a process."""
-    directory = _claimed.get("directory")
-    if directory:
-        shutil.rmtree(directory, ignore_errors=True)
-    signal.signal(signal_number, signal.SIG_DFL)
-    os.kill(os.getpid(), signal_number)
-
-
-# Installed when the module is loaded, which both runtimes do on their main thread, the only one that may; not over a
-# handler another program (the Connector Builder's server) has set.
-if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-    signal.signal(signal.SIGTERM, remove_run_directory_and_stop)
-
-
-def keep_page(pages: SQLiteCache, response: requests.Response, key: str) -> None:
-    """Keeps a page in the file as requests-cache would, without its request's headers: it would keep the key among
-    them (it redacts X-API-Key, not x-api-key: it compares names case-sensitively)."""
-    page = CachedResponse.from_response(response)
-    page.request.headers = requests.structures.CaseInsensitiveDict()
-    pages.responses[key] = page
+def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
+    """A value parsed with exact decimals, ready for every runtime's serializer: a money field's number, at any depth,
+    as its decimal text (the schemas' string); any other Decimal (an exact JSON number) as an exact_number()."""
+    if isinstance(value, Decimal):
+        return exact_number(format(value, "f"))
+    if isinstance(value, list):
+        return [exact_json(member, money_fields) for member in value]
+    if not isinstance(value, dict):
+        return value
+    exact = {key: exact_json(member, money_fields) for key, member in value.items()}
+    for money_field in money_fields:
+        amount = value.get(money_field)
+        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
+            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+    return exact
 
 
 CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_name", "terminal_type", "is_remote")
@@ -1516,22 +1587,55 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
-    """A value parsed with exact decimals, ready for every runtime's serializer: a money field's number, at any depth,
-    as its decimal text (the schemas' string); any other Decimal (an exact JSON number) as an exact_number()."""
-    if isinstance(value, Decimal):
-        return exact_number(format(value, "f"))
-    if isinstance(value, list):
-        return [exact_json(member, money_fields) for member in value]
+# The Usage and Cost Analytics API (beta): flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead
+# of buckets of results; a page cursor that expires (HTTP 410) when the data is refreshed (see WindowRestarts); a
+# data_refreshed_at watermark (see AnalyticsWindows). See docs/claude.md for what of this is documented and what
+# is inferred.
+ROW_FRAME = ("starting_at", "ending_at", "group")
+# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
+GROUP_PREFIX = "group_"
+
+
+def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
+    """One analytics row as a flat record with its row_key (the bucket start and every grouped value, a nested object
+    by its `type` and ids). The metrics object (`usage` or `cost`), or an object the API added, is flattened as the
+    legacy reports' rows are, without its own name; every member of `group` is a column named after its dimension, a
+    nested object also <dimension>_<member> columns (unless a dimension has that name); a member named like one of the
+    record's own fields (the bucket, row_key, a metric, a <money_field>_usd) is group_<name> instead."""
+    record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
+    for name, value in row.items():
+        if name in ROW_FRAME:
+            continue
+        if isinstance(value, dict):
+            flatten(value, record)
+        else:
+            record[name] = value
+    own = {*record, "row_key", *(f"{name}_usd" for name in money_fields)}
+    group = row["group"]
+    key: List[Any] = [row["starting_at"]]
+    for dimension in sorted(group):
+        value = group[dimension]
+        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
+        if isinstance(value, dict):
+            for column, member_value in flatten(value, {}, f"{dimension}_").items():
+                if column not in group:
+                    record[GROUP_PREFIX + column if column in own else column] = member_value
+        if value is not None:
+            key.append([dimension, identity(value)])
+    record["row_key"] = stable_key(key)
+    return record
+
+
+def identity(value: Any) -> Any:
+    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
+    over the days a lookback re-reads; the whole object if it has no ids."""
     if not isinstance(value, dict):
         return value
-    exact = {key: exact_json(member, money_fields) for key, member in value.items()}
-    for money_field in money_fields:
-        amount = value.get(money_field)
-        if isinstance(amount, Decimal) or (isinstance(amount, int) and not isinstance(amount, bool)):
-            exact[money_field] = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
-    return exact
+    ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
+    return ids if len(ids) > ("type" in ids) else value
 
+
+# -- 3. State ----------------------------------------------------------------------------------------------------------
 
 # A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
 BUCKET_UNITS = {"1d": "day", "1h": "hour"}
@@ -1737,86 +1841,6 @@ class CheckpointEachWindow(Retriever):
         return self._last_bucket_read.eval(self.config, stream_slice=stream_slice)
 
 
-# -- The Usage and Cost Analytics API (beta) -------------------------------------------------------------------------
-# Flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead of buckets of results; a page cursor that
-# expires (HTTP 410) when the data is refreshed; a data_refreshed_at watermark. See docs/claude.md for what of this
-# is documented and what is inferred.
-
-# How often one window may start again from its first page before the sync ends.
-MAX_WINDOW_RESTARTS = 3
-ROW_FRAME = ("starting_at", "ending_at", "group")
-# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
-GROUP_PREFIX = "group_"
-
-
-class WindowRestarts(PaginationTracker):
-    """The PaginationTracker of the analytics streams' declared PaginationReset (HTTP 410: RESET_PAGINATION), whose
-    CDK default allows one restart per window, then fails with no message for users ("Something went wrong in the
-    connector"). This one allows MAX_WINDOW_RESTARTS, says each in one info line, then ends the sync in one sentence;
-    a 410 on a first page, which has no cursor, is bounded alike. SliceItems skips the rows already emitted."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__()
-        self._stream = stream
-        self._restarts = 0
-
-    def reduce_slice_range_if_possible(self, previous_stream_slice: StreamSlice,
-                                       original_stream_slice: StreamSlice) -> StreamSlice:
-        window = (f"{self._stream} for {str(original_stream_slice.get('start_time'))[:10]} to "
-                  f"{str(original_stream_slice.get('end_time'))[:10]}")
-        self._restarts += 1
-        if self._restarts > MAX_WINDOW_RESTARTS:
-            raise AirbyteTracedException(
-                message=(f"The Anthropic Admin API kept answering {window} with HTTP 410 (its page cursor expired as "
-                         f"the data was refreshed) after {MAX_WINDOW_RESTARTS} restarts from the window's first page: "
-                         f"run the sync again later, once the refresh is done. {NEXT_SYNC}"),
-                internal_message=f"HTTP 410 after {MAX_WINDOW_RESTARTS} restarts of {original_stream_slice}",
-                failure_type=FailureType.transient_error,
-            )
-        logger.info(f"The page cursor of {window} expired (HTTP 410): reading the window again from its first page, "
-                    "without emitting the rows already read.")
-        return original_stream_slice
-
-
-def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
-    """One analytics row as a flat record with its row_key (the bucket start and every grouped value, a nested object
-    by its `type` and ids). The metrics object (`usage` or `cost`), or an object the API added, is flattened as the
-    legacy reports' rows are, without its own name; every member of `group` is a column named after its dimension, a
-    nested object also <dimension>_<member> columns (unless a dimension has that name); a member named like one of the
-    record's own fields (the bucket, row_key, a metric, a <money_field>_usd) is group_<name> instead."""
-    record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
-    for name, value in row.items():
-        if name in ROW_FRAME:
-            continue
-        if isinstance(value, dict):
-            flatten(value, record)
-        else:
-            record[name] = value
-    own = {*record, "row_key", *(f"{name}_usd" for name in money_fields)}
-    group = row["group"]
-    key: List[Any] = [row["starting_at"]]
-    for dimension in sorted(group):
-        value = group[dimension]
-        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
-        if isinstance(value, dict):
-            for column, member_value in flatten(value, {}, f"{dimension}_").items():
-                if column not in group:
-                    record[GROUP_PREFIX + column if column in own else column] = member_value
-        if value is not None:
-            key.append([dimension, identity(value)])
-    record["row_key"] = stable_key(key)
-    return record
-
-
-def identity(value: Any) -> Any:
-    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
-    over the days a lookback re-reads; the whole object if it has no ids."""
-    if not isinstance(value, dict):
-        return value
-    ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
-    return ids if len(ids) > ("type" in ids) else value
-
-
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
     """CheckpointEachWindow for the analytics streams: a window read whole is checkpointed up to its last settled
@@ -1891,7 +1915,9 @@ class AnalyticsWindows(CheckpointEachWindow):
                     "and cost_report carry the older history.")
 
 
-# -- What a key reads ------------------------------------------------------------------------------------------------
+# -- 4. Config ---------------------------------------------------------------------------------------------------------
+
+# -- What a key reads --------------------------------------------------------------------------------------------------
 # Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
 # Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
 # read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
@@ -2031,23 +2057,7 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
             "Claude Code streams read today as far as the API has it).")
 
 
-# -- Config rules --------------------------------------------------------------------------------------------------
-# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
-# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
-# needs several fields, or an absent one, which a DpathValidator never sees.
-
-ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
-DEFAULT_API_URL = "https://api.anthropic.com"
-# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
-EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
-
-
-def config_error(message: str) -> AirbyteTracedException:
-    return AirbyteTracedException(message=message, failure_type=FailureType.config_error)
-
-
-# -- The key in every form it could be printed in ------------------------------------------------------------------
+# -- The key in every form it could be printed in ----------------------------------------------------------------------
 # The CDK masks each secret of the config where it appears verbatim. An error can quote the key escaped instead (a
 # header value in `requests`' error is repr()'d, a JSON log escapes it), or split where it holds a character no key
 # has: each of those forms is masked too.
@@ -2117,6 +2127,22 @@ def key_problem(key: Any) -> Optional[str]:
     return (f"admin_api_key has {describe_character(character)} at position {position}, a character no Anthropic key "
             "has (chat tools and web pages insert invisible ones, and a wrapped paste adds a line break): paste the "
             "key again as plain text on one line, or copy it anew from where it was created.")
+
+
+# -- Config rules ------------------------------------------------------------------------------------------------------
+# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
+# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
+# needs several fields, or an absent one, which a DpathValidator never sees.
+
+ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
+DEFAULT_API_URL = "https://api.anthropic.com"
+# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
+EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, failure_type=FailureType.config_error)
 
 
 @dataclass
@@ -2283,4 +2309,3 @@ def first_whole_utc_hour(moment: datetime) -> datetime:
     """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
     hour = moment.replace(minute=0, second=0, microsecond=0)
     return hour if hour == moment else hour + timedelta(hours=1)
-
