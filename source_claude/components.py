@@ -227,9 +227,9 @@ def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PA
 
 @dataclass
 class ParsedPageDecoder(JsonDecoder):
-    """Hands the paginator (and a DpathExtractor) the page the error handler already parsed, instead of parsing
-    the body again. It subclasses JsonDecoder only because the CDK accepts nothing else for pagination. A page is read
-    as the stream's $parameters say, as its error handler reads it (see page_settings)."""
+    """Stands in for JsonDecoder, which would parse the body again: hands the paginator (and a DpathExtractor) the page
+    the error handler already parsed. It subclasses JsonDecoder only because the CDK accepts nothing else for
+    pagination. A page is read as the stream's $parameters say, as its error handler reads it (see page_settings)."""
 
     parameters: InitVar[Mapping[str, Any]]
 
@@ -248,8 +248,8 @@ class ParsedPageDecoder(JsonDecoder):
 
 @dataclass
 class AdminApiErrorHandler(DefaultErrorHandler):
-    """The CDK's DefaultErrorHandler, with the manifest's response filters and backoff strategies, plus what the Admin
-    API's responses say beyond their status code, which those cannot express:
+    """Stands in for DefaultErrorHandler alone, whose response filters and backoff strategies (the manifest's, still
+    used) cannot express what the Admin API's responses say beyond their status code:
     - a 2xx whose body is not a whole page (whole_buckets: nor every report bucket in it) is fetched again (an
       HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
       measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
@@ -468,9 +468,10 @@ LOGGED_PACE_SECONDS = 1.0
 
 
 class OrganizationPace:
-    """When this organization's next request may be sent: the user's own cap (max_requests_per_minute) and what the
-    API's 429s said about the shared limit, for every stream of the sync; or never again, once the API has rejected
-    the key (see stop).
+    """Stands in for an api_budget (HTTPAPIBudget), which cannot read the API's RFC 3339 reset time and on a 429 holds a
+    whole window on top of it. When this organization's next request may be sent: the user's own cap
+    (max_requests_per_minute) and what the API's 429s said about the shared limit, for every stream of the sync; or
+    never again, once the API has rejected the key (see stop).
 
     A 429 that names the limit (N requests) and its reset also tells how long the limit's window is: from the first
     of the N requests it counted to the reset. From then on no request goes before the reset, and no more than N go
@@ -644,8 +645,8 @@ def describe_failure(response_or_exception: Any, reset_at: Optional[float] = Non
 
 @dataclass
 class PacedAuthenticator(DeclarativeAuthenticator):
-    """The manifest's authenticator, which also waits, before each request, for the organization's turn under its
-    request limit (see OrganizationPace).
+    """Stands in for the manifest's ApiKeyAuthenticator alone, which cannot wait: it also waits, before each request,
+    for the organization's turn under its request limit (see OrganizationPace).
 
     It exists because the authenticator is the one component the CDK runs right before every attempt of every
     request, retries included, and the pace has nowhere declarative to live: the CDK's HTTPAPIBudget cannot read
@@ -708,8 +709,9 @@ _SENT_AT = "_source_claude_sent_at"
 
 
 class ResponseOverLimit(requests.exceptions.RequestException):
-    """A response the connector stopped reading, too large or too slow: its text is the sentence the sync ends with.
-    A slow one is retried (a proxy may be busy), a large one fails at once (it would come as large again)."""
+    """A response the connector stopped reading, too large or too slow, which read_timeout_in_seconds (a bound on each
+    socket read, not on a response) lets through: its text is the sentence the sync ends with. A slow one is retried (a
+    proxy may be busy), a large one fails at once (it would come as large again)."""
 
     def __init__(self, sentence: str, retry: bool, **kwargs: Any) -> None:
         super().__init__(sentence, **kwargs)
@@ -834,8 +836,9 @@ def slice_of(response: requests.Response) -> Tuple[str, Tuple[Tuple[str, str], .
 
 
 class SliceItems:
-    """The items one slice of a stream has read (report buckets, records, rows, list items), by key, with a digest of
-    their values: the one rule for an item the API sends twice, in one page or two.
+    """What no RecordFilter or stop_condition can keep, as each sees one page: the items one slice of a stream has
+    read (report buckets, records, rows, list items), by key, with a digest of their values; the one rule for an item
+    the API sends twice, in one page or two.
 
     The same item again (same key, same values) is dropped, with one warning per stream: emitting it would count it
     twice. The same key with other values is a contradiction the connector cannot settle, and picking either copy
@@ -907,10 +910,10 @@ class SliceItems:
 
 @dataclass
 class NoRepeatedPages(PaginationStrategy):
-    """The manifest's CursorPagination, which ends the sync in one sentence instead of paging forever when the API
-    names a page token a second time in one slice, sends a page that says there is more but adds no item the slice
-    had not read (see SliceItems), or sends more pages than a slice can hold: a report window's buckets
-    (window_buckets), else max_pages.
+    """The manifest's CursorPagination (whose stop_condition sees one page only), which ends the sync in one sentence
+    instead of paging forever when the API names a page token a second time in one slice, sends a page that says there
+    is more but adds no item the slice had not read (see SliceItems), or sends more pages than a slice can hold: a
+    report window's buckets (window_buckets), else max_pages.
 
     It exists because a CursorPagination stop_condition sees only the current response, not the pages before it.
     The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
@@ -1039,8 +1042,9 @@ class WindowRestarts(PaginationTracker):
 
 @dataclass
 class WrappedRequester(Requester):
-    """A Requester that hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL,
-    headers, retries and logs stay the manifest's): the base of the requester wrappers below.
+    """Stands in for a list stream's HttpRequester alone, which cannot skip the stream before its first request:
+    hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL, headers, retries and logs
+    stay the manifest's); the base of the requester wrappers below.
 
     As a list stream's requester, it sends nothing, with one warning, when the key cannot read the stream's API (see
     "What a key reads"): the CDK gives a list stream no other place that runs before its first request (a parent
@@ -1089,8 +1093,9 @@ class WrappedRequester(Requester):
 
 @dataclass
 class ClaudeCodeSharedPagesRequester(WrappedRequester):
-    """Lets both Claude Code streams read each day's pages from one request: the CDK keeps its request cache per
-    stream (a file named after the stream, which the manifest cannot change) and reads one stream to its end first.
+    """Lets both Claude Code streams read each day's pages from one request, which the requester's use_cache cannot: the
+    CDK keeps its request cache per stream (a file named after the stream, which the manifest cannot change) and reads
+    one stream to its end first.
 
     It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
     stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
@@ -1644,8 +1649,9 @@ _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """A saved cursor moved to the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's
-    own format, and no later than the newest bucket a sync can read; an unreadable one refused in one sentence.
+    """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moved to
+    the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's own format, and no later than
+    the newest bucket a sync can read; an unreadable one refused in one sentence.
 
     It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
     `2025-03-09T05:00:00Z` asks the daily reports for a range that is not whole days, which they refuse), reports an
@@ -1709,7 +1715,8 @@ class CursorAtBucketStart(StateMigration):
 
 @dataclass
 class StartWithoutState(StateMigration):
-    """For a stream without saved state, the state from which its sync reads from exactly `start`.
+    """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state:
+    for a stream without saved state, the state from which its sync reads from exactly `start`.
 
     It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
     clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
@@ -1770,8 +1777,9 @@ def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[dateti
 
 @dataclass
 class CheckpointEachWindow(Retriever):
-    """Checkpoints every window read whole, with or without rows, so that days without usage are not read again by
-    every sync.
+    """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records:
+    checkpoints every window read whole, with or without rows, so that days without usage are not read again by every
+    sync.
 
     The CDK's state is the newest record's cursor value, or the sync's start when a window has no records, and no
     declarative option moves it past an empty window. This wrapper reads the window through the stream's own
@@ -1843,9 +1851,10 @@ class CheckpointEachWindow(Retriever):
 
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
-    """CheckpointEachWindow for the analytics streams: a window read whole is checkpointed up to its last settled
-    bucket (one that ended by the data_refreshed_at its pages named), and the first window says, in one info line,
-    where the stream starts when start_date is older than the API serves.
+    """CheckpointEachWindow for the analytics streams, as no declarative component reads a watermark from the response:
+    a window read whole is checkpointed up to its last settled bucket (one that ended by the data_refreshed_at its pages
+    named), and the first window says, in one info line, where the stream starts when start_date is older than the API
+    serves.
 
     It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
     watermark from the response; the extractor (ShapedRecords) holds back the unsettled rows.
@@ -2098,7 +2107,8 @@ def describe_character(character: str) -> str:
 
 @dataclass
 class AdminApiKeyRule(ValidationStrategy):
-    """admin_api_key: a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
+    """Stands in for a `pattern` in the spec, whose error would quote the key without saying what is wrong with it:
+    admin_api_key, a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
     (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
     (key_reads)."""
 
