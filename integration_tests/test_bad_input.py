@@ -9,27 +9,17 @@ import pytest
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY
 
-# Config mistakes: overrides of a valid config (None removes the key), and the sentence the user must see.
+# Config mistakes: overrides of a valid config (None removes the key), and the sentence the user must see. One of each
+# kind of rule, as the CLI meets them: the whole config's (run.py), the key's, a field's, api_url's, which must not
+# repeat a password. Every mistake's own sentence is unit_tests/test_config_validation.py's, in-process: check,
+# discover and read build the source alike (run.py), so a CLI run per mistake tested the same path again.
 CONFIG_MISTAKES = {
     "missing key": ({"admin_api_key": None}, "admin_api_key is missing: create an Admin key (sk-ant-admin...)"),
-    "empty key": ({"admin_api_key": ""}, "admin_api_key is missing"),
     "whitespace around the key": ({"admin_api_key": f" {DEFAULT_ADMIN_KEY}\n"}, "has spaces or line breaks around it"),
-    "a malformed start_date": ({"start_date": "01/02/2025"}, "start_date '01/02/2025' is not a date"),
-    "an impossible start_date": ({"start_date": "2025-02-30"}, "is not a real calendar date"),
-    "a future start_date": ({"start_date": "2099-01-01"}, "start_date 2099-01-01 is in the future"),
     "end_date before start_date": ({"end_date": "2000-01-01"}, "end_date 2000-01-01 is not after start_date"),
     "lookback out of range": ({"lookback_window_days": 90}, "lookback_window_days must be a whole number of days"),
-    "hourly lookback out of range": ({"hourly_lookback_window_hours": 200},
-                                     "hourly_lookback_window_hours must be a whole number of hours from 0 to 168"),
-    "hourly_start_date before start_date": ({"hourly_start_date": "2000-01-01"},
-                                            "hourly_start_date 2000-01-01 is before start_date"),
-    "analytics lookback out of range": ({"analytics_lookback_window_days": 45},
-                                        "analytics_lookback_window_days must be a whole number of days from 0 to 31"),
     "an analytics grouping the API cannot take": ({"analytics_group_by": ["api_key_id", "description"]},
                                                   "analytics_group_by has 'description', which the Usage and Cost"),
-    "non-https api_url": ({"api_url": "http://api.anthropic.com"}, "is not https"),
-    "api_url that is not a URL": ({"api_url": "api.anthropic.com"}, "is not a URL"),
-    "a start_date before the API": ({"start_date": "0001-01-01"}, "start_date 0001-01-01 is before 2000-01-01"),
     "api_url with a password": ({"api_url": "https://finance:hunter2-pass@proxy.example.com"},
                                 "api_url has a user name or password in it"),
 }
@@ -53,13 +43,6 @@ def apply(config, overrides):
     return {key: value for key, value in {**config, **overrides}.items() if value is not None}
 
 
-# check, discover and read build the source alike before they differ (run.py): every mistake goes through check, and
-# one of each kind of rule (the whole config's, a field's, the key's, api_url's, which must not repeat a password)
-# through read as well; discover, in the test below.
-READ_TOO = ("missing key", "whitespace around the key", "end_date before start_date", "lookback out of range",
-            "api_url with a password")
-
-
 @pytest.mark.parametrize("name", list(CONFIG_MISTAKES))
 def test_config_mistake(name, api, config) -> None:
     overrides, sentence = CONFIG_MISTAKES[name]
@@ -70,9 +53,6 @@ def test_config_mistake(name, api, config) -> None:
     assert (check.exit_code, status["status"]) == (0, "FAILED")
     assert sentence in status["message"]
     without_traceback(check)
-    assert api.api_requests() == []
-    if name not in READ_TOO:
-        return
 
     run = run_connector("read", bad, catalog=configured_catalog("messages_usage"))
     assert run.exit_code != 0
