@@ -1,5 +1,5 @@
 import copy
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
@@ -11,6 +11,15 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 _PARSED: Dict[Any, Any] = {}
+# Each file runs on one worker (--dist loadfile), and these spend minutes mostly waiting on retries and subprocesses:
+# ordered by their number of tests (xdist's default), they started late and ran alone for the suite's final minute.
+LONGEST_FILES = ("test_reliability.py", "test_where_it_runs.py", "test_saved_state.py", "test_bad_input.py")
+
+
+def pytest_collection_modifyitems(items: List[Any]) -> None:
+    """The longest files first; the rest in collection order (a stable sort)."""
+    items.sort(key=lambda item: LONGEST_FILES.index(item.path.name) if item.path.name in LONGEST_FILES else
+               len(LONGEST_FILES))
 
 
 def parsed_once(stream: Any) -> Any:
