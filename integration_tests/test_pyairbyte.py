@@ -2,12 +2,15 @@
 `pyab validate` passes. Both against the stand-in; PyAirbyte comes from the `demo` extra `make test` installs."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from integration_tests.connector_cli import CONNECTOR
 from integration_tests.fake_admin_api import Organization
@@ -18,11 +21,30 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOTEBOOK_ORGANIZATION = dict(days=90, rows_per_day=100, seed=2026)
 
 
+@pytest.fixture
+def logging_as_it_was():
+    """PyAirbyte, run in this process, reconfigures the `airbyte` loggers it shares with the connector (their handlers,
+    levels, propagation): put them back, or later tests in this worker see none of the connector's warnings."""
+    loggers = [logging.getLogger()] + [logger for name, logger in list(logging.Logger.manager.loggerDict.items())
+                                       if isinstance(logger, logging.Logger)]
+    saved = [(logger, logger.level, logger.propagate, logger.disabled, list(logger.handlers)) for logger in loggers]
+    disabled = logging.root.manager.disable
+    yield
+    for logger, level, propagate, was_disabled, handlers in saved:
+        logger.setLevel(level)
+        logger.propagate, logger.disabled, logger.handlers = propagate, was_disabled, handlers
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):  # loggers PyAirbyte made: quiet again
+        if isinstance(logger, logging.Logger) and logger not in loggers:
+            logger.handlers, logger.propagate = [], True
+    logging.disable(disabled)
+
+
 def code_cells(notebook: Path):
     return ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
 
 
-def test_the_example_notebook_runs_headless_and_answers_with_the_ground_truth(tmp_path, monkeypatch) -> None:
+def test_the_example_notebook_runs_headless_and_answers_with_the_ground_truth(tmp_path, monkeypatch,
+                                                                             logging_as_it_was) -> None:
     """Its code cells run in order in one namespace, as a kernel would run them, without Jupyter."""
     monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
     monkeypatch.setenv("AIRBYTE_PROJECT_DIR", str(tmp_path))
