@@ -2157,8 +2157,8 @@ def config_error(message: str) -> AirbyteTracedException:
 
 @dataclass
 class ConfigFieldRule(ValidationStrategy):
-    """A config field's own sentence, for the spec's JSON schema check, whose messages ("32 is greater than the maximum
-    of 31") name neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
+    """Stands in for the spec's JSON schema check alone, whose messages ("32 is greater than the maximum of 31") name
+    neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
     reference); this words it, and adds what a JSON schema cannot say: a real calendar day, a start_date whose first
     whole UTC day has begun (starts_reading), an api_url (url) that is https unless local and holds no password."""
 
