@@ -64,7 +64,7 @@ PATHS = {"messages_usage": USAGE_PATH, "cost_report": COST_PATH}
 SIDES = ("connector", "manifest-only", "floor")  # the CPU section's sides, in the order they are reported
 CPUS = ("all", "1")  # free on every CPU of the machine; limited to one
 CLIENTS = ("connector", "capped", "naive")  # the rate-limited section's clients, in the order they run
-# The connector's INFO lines for its waits (components.py: AdminApiErrorHandler.backoff_time and OrganizationPace).
+# The connector's INFO lines for its waits (components.py: AdminApiErrorHandler.backoff_time; before 1.0.0 also its pace).
 WAIT_LOG = re.compile(r"^Waiting (?P<seconds>[0-9.]+) s, until \S+, before retrying: HTTP 429")
 PACE_LOG = re.compile(r"^Pacing requests to the organization's request limit .*: waiting (?P<seconds>[0-9.]+) s, ")
 

@@ -3,7 +3,7 @@ Usage and Cost Analytics API. One file, because every runtime (the package, the 
 source-declarative-manifest, the Connector Builder) loads one, as source_declarative_manifest.components.
 
 Contents:
-1. Pages: ParsedPageDecoder, AdminApiErrorHandler, OrganizationPace, PacedAuthenticator, ResponseOverLimit,
+1. Pages: ParsedPageDecoder, AdminApiErrorHandler, GuardedAuthenticator, ResponseOverLimit,
    SliceItems, NoRepeatedPages, WindowRestarts, WrappedRequester, ClaudeCodeSharedPagesRequester.
 2. Records: ShapedRecords, with the shaping of report, analytics, Claude Code and list rows.
 3. State: CursorAtBucketStart, StartWithoutState, CheckpointEachWindow, AnalyticsWindows.
@@ -22,13 +22,12 @@ import tempfile
 import threading
 import time
 import unicodedata
-from collections import deque
 from contextlib import contextmanager, suppress
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import (Any, Deque, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
+from typing import (Any, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
                     Sequence, Set, Tuple, Union)
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -265,8 +264,8 @@ class AdminApiErrorHandler(DefaultErrorHandler):
     - a response the connector stopped reading (ResponseOverLimit) ends the sync in its own sentence, or is retried;
     - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
       (IGNORE filters log at info level);
-    - each wait the backoff_strategies give is logged with its cause and its end (the CDK logs neither), and a
-      429's reset teaches the organization's pace (see OrganizationPace).
+    - each wait the backoff_strategies give is logged with its cause and its end (the CDK logs neither);
+    - a key the API rejects (HTTP 401) stops the whole sync, not one window (see stop_sync).
     """
 
     whole_buckets: bool = False
@@ -293,8 +292,6 @@ class AdminApiErrorHandler(DefaultErrorHandler):
                     None)
         reset_at = rate_limit_reset(response_or_exception)
         limit = header_int(response_or_exception, LIMIT_HEADER) if reset_at is not None else None
-        if reset_at is not None:
-            organization_pace(self.config).learn(reset_at, limit)
         if wait:
             total = wait + CDK_WAIT_MARGIN_SECONDS
             logger.info(f"Waiting {total:.1f} s, until {utc_time(time.time() + total)}, before retrying: "
@@ -337,7 +334,7 @@ class AdminApiErrorHandler(DefaultErrorHandler):
                                          connection_problem(url, response_or_exception))
         resolution = with_next_sync(self._within_retry_budget(response_or_exception, resolution, incomplete))
         if response is not None and response.status_code == 401 and resolution.response_action == ResponseAction.FAIL:
-            organization_pace(self.config).stop(resolution.error_message or "Anthropic rejected the key (HTTP 401).")
+            stop_sync(self.config, resolution.error_message or "Anthropic rejected the key (HTTP 401).")
         return resolution
 
     def _within_retry_budget(self, response_or_exception: Any, resolution: ErrorResolution,
@@ -459,94 +456,23 @@ MAX_SINGLE_WAIT_SECONDS = 600
 CDK_RETRY_CEILING = 10_000
 # The CDK sleeps one second more than a strategy asks, "to cover any fractions of second".
 CDK_WAIT_MARGIN_SECONDS = 1.0
-# Added to a limit's window as measured from a 429, since resets are announced in whole seconds.
-PACE_MARGIN_SECONDS = 1.0
-# Sends remembered to measure a limit's window; a limit above this is not paced (only its resets are waited for).
-MAX_TRACKED_REQUESTS = 1_000
-# Pacing waits shorter than this are not logged: at a few requests a minute they are routine, not news.
-LOGGED_PACE_SECONDS = 1.0
+
+# The organizations whose key the API rejected in this process (see stop_sync), and why.
+_STOPPED_SYNCS: Dict[str, str] = {}
 
 
-class OrganizationPace:
-    """Stands in for an api_budget (HTTPAPIBudget), which cannot read the API's RFC 3339 reset time and on a 429 holds a
-    whole window on top of it. When this organization's next request may be sent: the user's own cap
-    (max_requests_per_minute) and what the API's 429s said about the shared limit, for every stream of the sync; or
-    never again, once the API has rejected the key (see stop).
-
-    A 429 that names the limit (N requests) and its reset also tells how long the limit's window is: from the first
-    of the N requests it counted to the reset. From then on no request goes before the reset, and no more than N go
-    in any span of that window (plus a second, as resets are whole seconds): a burst of N, then a wait for the window
-    to pass, which is as fast as the limit allows without bursting into it again.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.configured_interval = 0.0
-        self.not_before = 0.0
-        self.limit = 0
-        self.window = 0.0
-        # Recent requests, newest last: [when sent, whether a 429 refused it]. A refused request is not one of the
-        # limit's: it neither measures the window nor takes a place in it.
-        self.sent: Deque[List[Any]] = deque(maxlen=MAX_TRACKED_REQUESTS)
-        self.stopped_by: Optional[str] = None
-
-    def stop(self, sentence: str) -> bool:
-        """No request may follow, from any stream or window: the API rejected the key (sentence says so, and what to
-        do). The CDK fails each window on its own and reads on, so without this a wrong key draws a 401 per window.
-        True if this call stopped the sync."""
-        with self._lock:
-            first, self.stopped_by = not self.stopped_by, self.stopped_by or sentence
-            return first
-
-    def configure(self, requests_per_minute: Any) -> None:
-        valid = isinstance(requests_per_minute, int) and requests_per_minute > 0
-        self.configured_interval = 60.0 / requests_per_minute if valid else 0.0
-
-    def learn(self, reset_at: float, limit: Optional[int]) -> None:
-        """What a 429 said about the newest request sent."""
-        with self._lock:
-            refused = self.sent[-1] if self.sent else [time.time(), True]
-            refused[1] = True
-            if reset_at - refused[0] > RATE_LIMIT_BUDGET_SECONDS:
-                return  # that request fails rather than wait so long, and the other streams need not wait either
-            self.not_before = max(self.not_before, reset_at)
-            if limit and limit < MAX_TRACKED_REQUESTS:
-                # The earliest of the limit's requests bounds where its window began (or the refused request, if
-                # others used the window): measured from there, the window is at least as long as it really is.
-                counted = self._accepted()[-limit:] or [refused[0]]
-                self.limit = limit
-                self.window = max(self.window, reset_at - counted[0] + PACE_MARGIN_SECONDS)
-
-    def wait_for_turn(self) -> None:
-        """Sleeps until this request's turn, and books it (one request per turn, whichever thread asks); raises the
-        stop's error instead once the sync is stopped."""
-        with self._lock:
-            if self.stopped_by:
-                raise stopped_sync(self.stopped_by)
-            now = time.time()
-            turn = self.not_before
-            # min(): a clock set back must not make a turn wait for the old time to come round again.
-            if self.sent and self.configured_interval:
-                turn = max(turn, min(self.sent[-1][0], now) + self.configured_interval)
-            accepted = self._accepted()
-            if self.limit and len(accepted) >= self.limit:
-                turn = max(turn, min(accepted[-self.limit], now) + self.window)
-            self.sent.append([max(now, turn), False])
-        wait = turn - now
-        if wait >= LOGGED_PACE_SECONDS:
-            limit = (f"{self.limit} requests per {self.window:.0f} s" if self.limit
-                     else f"one request every {self.configured_interval:.1f} s")
-            logger.info(f"Pacing requests to the organization's request limit ({limit}): waiting {wait:.1f} s, "
-                        f"until {utc_time(turn)}.")
-        if wait > 0:
-            time.sleep(wait)
-
-    def _accepted(self) -> List[float]:
-        return [sent_at for sent_at, refused in self.sent if not refused]
+def stop_sync(config: Mapping[str, Any], sentence: str) -> bool:
+    """No request may follow, from any stream or window, once the API has rejected the key (sentence says so, and
+    what to do): the CDK fails each window on its own and reads on, so a wrong key would draw a 401 per window. True
+    if this call stopped the sync."""
+    organization = organization_key(config)
+    first = organization not in _STOPPED_SYNCS
+    _STOPPED_SYNCS.setdefault(organization, sentence)
+    return first
 
 
-_ORGANIZATION_PACES: Dict[str, OrganizationPace] = {}
-_ORGANIZATION_PACES_LOCK = threading.Lock()
+def stopped_by(config: Mapping[str, Any]) -> Optional[str]:
+    return _STOPPED_SYNCS.get(organization_key(config))
 
 
 def stopped_sync(sentence: str, first: bool = False) -> AirbyteTracedException:
@@ -558,20 +484,8 @@ def stopped_sync(sentence: str, first: bool = False) -> AirbyteTracedException:
 
 def organization_key(config: Mapping[str, Any]) -> str:
     """What tells one organization's reads in this process from another's: a digest of the API URL and key."""
-    api_url = (config.get("api_url") or "https://api.anthropic.com").rstrip("/")
+    api_url = (config.get("api_url") or DEFAULT_API_URL).rstrip("/")
     return hashlib.sha256(f"{api_url} {config.get('admin_api_key')}".encode()).hexdigest()
-
-
-def organization_pace(config: Mapping[str, Any]) -> OrganizationPace:
-    """The one pace of the organization this config reads (its API URL and key), shared by every stream."""
-    with _ORGANIZATION_PACES_LOCK:
-        return _ORGANIZATION_PACES.setdefault(organization_key(config), OrganizationPace())
-
-
-def forget_organization_paces() -> None:
-    """Forgets every organization's learned pace: for tests, which run many syncs in one process."""
-    with _ORGANIZATION_PACES_LOCK:
-        _ORGANIZATION_PACES.clear()
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
@@ -644,15 +558,10 @@ def describe_failure(response_or_exception: Any, reset_at: Optional[float] = Non
 
 
 @dataclass
-class PacedAuthenticator(DeclarativeAuthenticator):
-    """Stands in for the manifest's ApiKeyAuthenticator alone, which cannot wait: it also waits, before each request,
-    for the organization's turn under its request limit (see OrganizationPace).
-
-    It exists because the authenticator is the one component the CDK runs right before every attempt of every
-    request, retries included, and the pace has nowhere declarative to live: the CDK's HTTPAPIBudget cannot read
-    the API's RFC 3339 reset time, and on a 429 it holds a whole window on top of the reset. For the same reason it
-    bounds each response's size and time (see bound_the_response).
-    """
+class GuardedAuthenticator(DeclarativeAuthenticator):
+    """Stands in for the manifest's ApiKeyAuthenticator alone, which cannot refuse to send: the one component the CDK
+    runs right before every attempt of every request, retries included. So it sends nothing once the API has
+    rejected the key (stop_sync), and bounds each response's size and time (see bound_the_response)."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -662,12 +571,12 @@ class PacedAuthenticator(DeclarativeAuthenticator):
         mask_key(self.config.get("admin_api_key"))
         # Refused again here, where the key goes into a header, for a runtime that did not run the config rules.
         self._key_problem = key_problem(self.config.get("admin_api_key"))
-        self._pace = organization_pace(self.config)
-        self._pace.configure(self.config.get("max_requests_per_minute"))
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         claim_run_directory()
-        self._pace.wait_for_turn()
+        stopped = stopped_by(self.config)
+        if stopped:
+            raise stopped_sync(stopped)
         bound_the_response(request)
         return self.authenticator(request)
 
@@ -1789,7 +1698,7 @@ class CheckpointEachWindow(Retriever):
 
     Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
     when the key cannot read its API (reads_api; see "What a key reads"), sending no request and claiming no window
-    as read; and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its
+    as read; and once the API has rejected the key (stop_sync), a stream that failed reads none of its
     other windows, so that it fails once, not once per window.
     """
 
@@ -1815,7 +1724,7 @@ class CheckpointEachWindow(Retriever):
 
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if self._failed and organization_pace(self.config).stopped_by:
+        if self._failed and stopped_by(self.config):
             # The stream already failed, and the sync is stopped: its other windows send nothing and say nothing
             # (one error per stream, not per window), and claim nothing, as a window closed without a record or a
             # checkpoint leaves the state where it was.
@@ -2012,10 +1921,12 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
 
 
 def forget_key_access() -> None:
-    """Forgets what every key was found to read: for tests, which run many syncs in one process."""
+    """Forgets what every key was found to read, and every stopped sync: for tests, which run many syncs in one
+    process."""
     with _KEY_READS_LOCK:
         _KEY_READS.clear()
         _SKIPS_SAID.clear()
+        _STOPPED_SYNCS.clear()
 
 
 def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requester: Requester) -> bool:
@@ -2026,7 +1937,7 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requ
     if all(key_reads(config, other, requester) is False for other in KEY_PROBES):
         refusal = NO_STREAM_READABLE.format(answers="; ".join(_KEY_READS[(organization_key(config), other)][1]
                                                                for other in KEY_PROBES))
-        raise stopped_sync(refusal, first=organization_pace(config).stop(refusal))
+        raise stopped_sync(refusal, first=stop_sync(config, refusal))
     skip = (organization_key(config), stream)
     with _KEY_READS_LOCK:
         if skip in _SKIPS_SAID:

@@ -1,13 +1,11 @@
 import pytest
 
-from source_claude.components import forget_key_access, forget_organization_paces
+from source_claude.components import forget_key_access
 
 
 @pytest.fixture(autouse=True)
-def fresh_organization_pace():
-    """Each test starts as a new sync would: nothing learned about the organization's rate limit, under any clock."""
-    forget_organization_paces()
+def fresh_organization():
+    """Each test starts as a new sync would: nothing known of what the key reads, and no sync stopped."""
     forget_key_access()
     yield
-    forget_organization_paces()
     forget_key_access()

@@ -3,10 +3,8 @@
 - a 429 carries no retry-after but anthropic-ratelimit-requests-reset (RFC 3339), -limit and -remaining; the
   connector waits until the reset (+1 s, the CDK's margin), for as long as the reset stays within 15 minutes of the
   request's first answer, however many 429s that takes;
-- once a 429 has named the limit and its reset, the rest of the sync is paced to it, for every stream: no request
-  before the reset, then no more than the limit in any span of its window (measured from the first request the limit
-  counted to the reset, plus a second);
-- max_requests_per_minute caps the connector's own pace from the first request;
+- a 429 holds only the request it refused: the next 429 says when to wait again (no pace is learned from them);
+- max_requests_per_minute caps the requests of any minute from the first request (the manifest's api_budget);
 - x-should-retry: false fails now with the API's message; true retries a status that would otherwise fail;
 - each wait is logged in one line at info level: what limited the sync, how long it waits and until when;
 - when the budget is spent, the sync ends with one sentence about the organization's shared limit.
@@ -23,7 +21,6 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from source_claude.components import OrganizationPace
 from unit_tests.builders import (
     api_error, bucket, config, read_stream, records_of, report_request, usage_row, window_page,
 )
@@ -51,11 +48,13 @@ def a_page(window: Tuple[str, str] = ONE_WINDOW) -> HttpResponse:
 
 
 def read_with(responses: List[HttpResponse], user_config: Dict = None, windows: Tuple = (ONE_WINDOW,),
-              expecting_exception: bool = False) -> Tuple[EntrypointOutput, List[float]]:
+              expecting_exception: bool = False, zero_sleep: float = 0.0) -> Tuple[EntrypointOutput, List[float]]:
     """Serves `responses` in order to the first window (later windows get one page each); returns the output and
-    every wait. The clock starts at NOW and moves only when the connector sleeps, by exactly as long."""
+    every wait. The clock starts at NOW and moves only when the connector sleeps, by exactly as long; a sleep of 0 s
+    by zero_sleep seconds (the api_budget's limiter sleeps 0 s at a window's exact end, then tries again, as a real
+    clock moves on)."""
     with freezegun.freeze_time(NOW) as clock, HttpMocker() as http_mocker, \
-            patch("time.sleep", side_effect=lambda seconds: clock.tick(timedelta(seconds=seconds))) as sleep:
+            patch("time.sleep", side_effect=lambda seconds: clock.tick(timedelta(seconds=seconds or zero_sleep))) as sleep:
         http_mocker.get(report_request(STREAM, *windows[0]), responses)
         for window in windows[1:]:
             http_mocker.get(report_request(STREAM, *window), a_page(window))
@@ -102,50 +101,28 @@ def test_a_reset_beyond_the_budget_ends_the_sync_with_one_sentence_about_the_sha
     assert "the next sync resumes each incremental stream from there" in error.message
 
 
-def test_after_a_429_the_rest_of_the_sync_is_paced_to_the_limit_it_named() -> None:
-    """Given a 429 on the first request naming 2 requests and a reset 69 s away, Then the limit's window is 69 s from
-    that request (70 s with the second for whole-second resets): the retry waits for the reset, the next request
-    goes with it, and the one after waits until the window has passed since the retry."""
+def test_a_429_holds_only_the_request_it_refused() -> None:
+    """Given a 429 on the first request naming 2 requests and a reset 69 s away, Then its retry waits for the reset
+    (and the CDK's second), and the later windows' requests go at once: the next 429, if any, says when to wait
+    again (at most one 429 per window of the limit, the rate-limit bench's measure)."""
     windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
     output, sleeps = read_with([rate_limited(reset_in_seconds=69), a_page(windows[0])], windows=windows)
 
-    # The retry: 69 s until the reset and the CDK's second. The third window's request: 70 s after the retry.
-    assert sleeps == [70.0, 70.0]
+    assert sleeps == [70.0]
     assert len(records_of(output)) == 3
 
 
-def test_the_window_is_measured_from_the_first_request_the_limit_counted() -> None:
-    """Given two requests that pass at 0 s and 4 s and a third refused at 6 s by a limit of 2 that resets at 10 s,
-    Then the window is the 10 s from the first (11 s with the second for whole-second resets), not the 4 s left, and
-    no two requests share a span of it with a third: the retry goes at 11 s, the next once the one at 4 s has left
-    the window (15 s), and the one after one window after the retry (22 s)."""
-    with freezegun.freeze_time(NOW) as clock, patch("time.sleep", side_effect=lambda s: clock.tick(timedelta(seconds=s))):
-        pace = OrganizationPace()
-        for at in (0, 4, 6):
-            clock.move_to(NOW + timedelta(seconds=at))
-            pace.wait_for_turn()
-        pace.learn((NOW + timedelta(seconds=10)).timestamp(), limit=2)
-
-        pace.wait_for_turn()  # the retry: not before the reset, nor before a window has passed since the first
-        retried_at = datetime.now(timezone.utc)
-        pace.wait_for_turn()
-        second_at = datetime.now(timezone.utc)
-        pace.wait_for_turn()
-        third_at = datetime.now(timezone.utc)
-
-    assert (retried_at - NOW, second_at - NOW, third_at - NOW) == (
-        timedelta(seconds=11), timedelta(seconds=15), timedelta(seconds=22))
-
-
-def test_max_requests_per_minute_paces_from_the_first_request() -> None:
+def test_max_requests_per_minute_caps_every_minute_from_the_first_request() -> None:
+    """Given max_requests_per_minute 2 and three windows to read, Then the first two requests go at once and the
+    third waits until the first has left its minute (the manifest's api_budget)."""
     windows = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-04T00:00:00Z"),
                ("2025-03-04T00:00:00Z", "2025-03-10T00:00:00Z"))
     output, sleeps = read_with([a_page(windows[0])],
-                               user_config=config(start_date="2025-01-01", max_requests_per_minute=20),
-                               windows=windows)
+                               user_config=config(start_date="2025-01-01", max_requests_per_minute=2),
+                               windows=windows, zero_sleep=0.001)
 
-    assert sleeps == [3.0, 3.0]  # one request every 60 / 20 = 3 s
+    assert sleeps == [60.0]
     assert len(records_of(output)) == 3
 
 
