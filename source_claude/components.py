@@ -83,11 +83,8 @@ CHECK_API_URL = ("check that api_url is https://api.anthropic.com, or a proxy th
 
 
 def parsed_body(response: requests.Response, exact_decimals: bool = False) -> Any:
-    """The response body parsed once (cached on the response); _NOT_JSON if it is not JSON.
-
-    exact_decimals parses JSON numbers with a fraction as Decimal (stdlib json, slower), for pages whose money
-    is a JSON number; report pages carry money as strings and take the fast orjson path.
-    """
+    """The response body parsed once (cached on the response); _NOT_JSON if it is not JSON. exact_decimals parses
+    numbers with a fraction as Decimal (slower), for pages whose money is a JSON number."""
     body = vars(response).get(_PARSED_BODY, None)
     if body is None:
         try:
@@ -140,10 +137,7 @@ def read_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAG
 
 
 def page_problem(body: Any, page_keys: Sequence[str], whole_buckets: bool = False) -> Optional[str]:
-    """What keeps a parsed body from being a whole page, in a few words; None if it is one.
-
-    whole_buckets also asks every item of `data` to be a whole report bucket (checked per bucket, not per row).
-    """
+    """What keeps a parsed body from being a whole page (whole_buckets: of whole report buckets); None if it is one."""
     if body is _NOT_JSON:
         return "cut short, or not JSON"
     if not isinstance(body, dict):
@@ -169,12 +163,8 @@ def page_settings(parameters: Mapping[str, Any]) -> Tuple[Tuple[str, ...], bool]
 
 
 def window_gap(response: requests.Response, page: Mapping[str, Any]) -> Optional[str]:
-    """Where a report page leaves the window it answers uncovered, in a few words; None if it covers its share.
-
-    The API returns a bucket for every day or hour of the range asked for, empty ones included, oldest first: a
-    window's first page starts at starting_at, each bucket where the one before ended, and its last page (has_more
-    false) ends at ending_at. A bucket outside the window, or a copy of one, leaves no gap (the extractor drops it).
-    """
+    """Where a report page leaves its window uncovered; None if it covers its share. The API returns a bucket for
+    every day or hour asked for, empty ones included, oldest first, so a gap means a lost bucket."""
     window = requested_window(response)
     if window is None:
         return None
@@ -247,25 +237,17 @@ class ParsedPageDecoder(JsonDecoder):
 
 @dataclass
 class AdminApiErrorHandler(DefaultErrorHandler):
-    """Stands in for DefaultErrorHandler alone, whose response filters and backoff strategies (the manifest's, still
-    used) cannot express what the Admin API's responses say beyond their status code:
-    - a 2xx whose body is not a whole page (whole_buckets: nor every report bucket in it) is fetched again (an
-      HttpResponseFilter predicate could say it, but parses every body again with the standard-library json:
-      measured as the largest per-response cost of a sync); the body is parsed once here and kept for the
-      paginator (ParsedPageDecoder) and the extractor, as the stream's $parameters say (see page_settings);
-    - so is a page that says has_more but names no next page (read as the last page, it would end the slice early),
-      and a report page whose buckets leave a day (or hour) of the window asked for uncovered: the API returns a
-      bucket for every one, empty or not;
-    - a page that names, as the next page, the token it was asked with fails before its records are read;
-    - `x-should-retry` overrides the status: `false` fails now with the API's message, `true` retries;
-    - a 429 that names its reset is retried for as long as the wait stays within RATE_LIMIT_BUDGET_SECONDS per
-      request, every other failure at most MAX_RETRIES times, and the last failure ends the sync with one
-      sentence that says what to do (the CDK counts every retry alike and ends with its own wording);
-    - a response the connector stopped reading (ResponseOverLimit) ends the sync in its own sentence, or is retried;
-    - each skip (a stream the key may not read, a workspace whose members are refused) is said once, as a warning
-      (IGNORE filters log at info level);
-    - each wait the backoff_strategies give is logged with its cause and its end (the CDK logs neither);
-    - a key the API rejects (HTTP 401) stops the whole sync, not one window (see stop_sync).
+    """Stands in for DefaultErrorHandler alone, whose filters and strategies (the manifest's, still used) see only
+    the status code. Beyond them:
+    - a 2xx that is not a whole page, says has_more without a next page, or leaves a bucket of its window uncovered
+      is fetched again (a filter predicate would parse every body again: measured as the largest per-response
+      cost); the body is parsed once here, for the paginator and the extractor;
+    - a page that names its own token as the next fails before its records are read;
+    - `x-should-retry` overrides the status, as Anthropic's SDKs obey it;
+    - a 429 that names its reset is retried within RATE_LIMIT_BUDGET_SECONDS, every other failure MAX_RETRIES
+      times, and the last ends the sync in one sentence that says what to do (the CDK counts every retry alike);
+    - each skip is said once as a warning (IGNORE logs at info), each wait with its cause and end;
+    - a 401 stops the whole sync, not one window (stop_sync).
     """
 
     whole_buckets: bool = False
@@ -387,12 +369,8 @@ def full_stop(text: str) -> str:
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
-    """The resolution as the API's `x-should-retry` header overrides it (Anthropic's own SDKs obey it first).
-
-    Not HttpResponseFilters with a predicate on the header: a filter's predicate and message see the body, headers
-    and URL but not the status, so they can neither say which status was refused nor tell the 4xx the API marks
-    `false` (whose own filters must keep their sentences and skips) from the 429s and 5xx that `false` stops.
-    """
+    """The resolution as `x-should-retry` overrides it. Not a filter predicate on the header: a predicate cannot see
+    the status, so it could not tell a 4xx marked `false` (whose own filter must keep its sentence) from a 5xx."""
     should_retry = response.headers.get(SHOULD_RETRY_HEADER, "").strip().lower()
     if should_retry == "false" and resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
         return ErrorResolution(
@@ -489,13 +467,9 @@ def organization_key(config: Mapping[str, Any]) -> str:
 
 
 def rate_limit_reset(response_or_exception: Any) -> Optional[float]:
-    """When a 429's spent limit resets (epoch seconds), from its RFC 3339 reset header; None for anything else.
-
-    As the manifest's WaitTimeFromResponse waits, only a spent limit (no requests remaining, or no count) names when
-    to retry: neither a 429 with requests remaining nor a reset already past (a stale header, or a clock ahead of
-    the API's) does, so such a 429 is retried as one without a reset, MAX_RETRIES times with backoff, instead of
-    being held for up to RATE_LIMIT_BUDGET_SECONDS or retried at once until the CDK gives up.
-    """
+    """When a 429's spent limit resets (epoch seconds); None for anything else. As the manifest's
+    WaitTimeFromResponse reads it: a 429 with requests remaining, or a reset already past, names no reset and is
+    retried MAX_RETRIES times with backoff."""
     if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429 \
             or response_or_exception.headers.get(REMAINING_HEADER, "0") != "0":
         return None
@@ -745,16 +719,10 @@ def slice_of(response: requests.Response) -> Tuple[str, Tuple[Tuple[str, str], .
 
 
 class SliceItems:
-    """What no RecordFilter or stop_condition can keep, as each sees one page: the items one slice of a stream has
-    read (report buckets, records, rows, list items), by key, with a digest of their values; the one rule for an item
-    the API sends twice, in one page or two.
-
-    The same item again (same key, same values) is dropped, with one warning per stream: emitting it would count it
-    twice. The same key with other values is a contradiction the connector cannot settle, and picking either copy
-    could be wrong, so the sync stops in one sentence. After an expired analytics cursor (restarted), the window is
-    read again from its first page while the data refreshes: an item read before is then skipped, whatever its
-    values, and what counts as new is what this pass had not read.
-    """
+    """What no RecordFilter or stop_condition can keep, as each sees one page: the items a slice has read, by key,
+    with a digest of their values. The same item again is dropped (one warning per stream); the same key with other
+    values stops the sync, as either copy could be wrong. After an analytics restart (HTTP 410) an item read before
+    is skipped whatever its values."""
 
     def __init__(self, stream: str) -> None:
         self._stream = stream
@@ -765,10 +733,8 @@ class SliceItems:
         self._warned = False
 
     def page(self, response: requests.Response, has_more: bool = False) -> bool:
-        """Starts reading a page (has_more: what it says, given where paging can restart); True if it starts its
-        slice afresh. A slice's first page forgets the slice before (slices are read one at a time), unless the
-        slice's previous page said there was more: the CDK restarted its paging (the analytics 410), and a restart
-        pass begins."""
+        """Starts reading a page; True if it starts its slice afresh. A first page after one that said has_more is a
+        restart of the slice's paging (the analytics 410), not a new slice."""
         first_page = not any(parameter in request_query(response) for parameter, _ in PAGE_TOKENS)
         this_slice = slice_of(response)
         restarted = first_page and self._more and this_slice == self._slice
@@ -819,15 +785,9 @@ class SliceItems:
 
 @dataclass
 class NoRepeatedPages(PaginationStrategy):
-    """The manifest's CursorPagination (whose stop_condition sees one page only), which ends the sync in one sentence
-    instead of paging forever when the API names a page token a second time in one slice, sends a page that says there
-    is more but adds no item the slice had not read (see SliceItems), or sends more pages than a slice can hold: a
-    report window's buckets (window_buckets), else max_pages.
-
-    It exists because a CursorPagination stop_condition sees only the current response, not the pages before it.
-    The CDK pages every partition of a stream through this one instance, so the tokens are kept per stream slice,
-    from the slice's first page (no previous token) to its last.
-    """
+    """Stands in for CursorPagination alone, whose stop_condition sees one page: ends the sync in one sentence
+    instead of paging forever when a token comes twice in a slice, a page that says there is more adds nothing new
+    (SliceItems), or a slice has more pages than its buckets (window_buckets) or max_pages allow."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -952,13 +912,8 @@ class WindowRestarts(PaginationTracker):
 @dataclass
 class WrappedRequester(Requester):
     """Stands in for a list stream's HttpRequester alone, which cannot skip the stream before its first request:
-    hands everything to the HttpRequester it wraps (built by the CDK like any other, so URL, headers, retries and logs
-    stay the manifest's); the base of the requester wrappers below.
-
-    As a list stream's requester, it sends nothing, with one warning, when the key cannot read the stream's API (see
-    "What a key reads"): the CDK gives a list stream no other place that runs before its first request (a parent
-    stream's retriever must be the CDK's own), and the error handler must not ask the API itself.
-    """
+    sends nothing, with one warning, when the key cannot read the stream's API (a parent stream's retriever must be
+    the CDK's own, so this is the one place that runs first). Everything else goes to the HttpRequester it wraps."""
 
     requester: Requester
     # As a list stream's requester: the config, the stream's name and the API it reads (the factory passes the first
@@ -1002,17 +957,10 @@ class WrappedRequester(Requester):
 
 @dataclass
 class ClaudeCodeSharedPagesRequester(WrappedRequester):
-    """Lets both Claude Code streams read each day's pages from one request, which the requester's use_cache cannot: the
-    CDK keeps its request cache per stream (a file named after the stream, which the manifest cannot change) and reads
-    one stream to its end first.
-
-    It sends the requests through the wrapped HttpRequester, built by the CDK like any other (URL, retries, logs, the
-    stream named in errors), and keeps each whole page where the CDK keeps its own request caches: a SQLite file in
-    REQUEST_CACHE_PATH, the directory the CDK's entrypoint creates for each run and deletes after it. So the pages cost
-    disk, not memory, and never outlive the run; without that directory (the Connector Builder, a source read without
-    the entrypoint) each stream asks for its own pages. Only a 2xx that is a whole page is kept, once the CDK's retries are done, so a
-    truncated page is fetched again and never handed to the other stream.
-    """
+    """Stands in for use_cache, whose cache is per stream (a file named after it): lets both Claude Code streams read
+    each day's pages from one request. Whole pages are kept in a SQLite file in the run's REQUEST_CACHE_PATH, as the
+    CDK keeps its caches (disk, not memory, gone with the run); without that directory (the Connector Builder) each
+    stream asks for its own pages."""
 
     requester: Requester
     parameters: InitVar[Mapping[str, Any]]
@@ -1077,11 +1025,9 @@ _CLAIM_LOCK = threading.Lock()
 
 
 def claim_run_directory(directory: Optional[str] = None) -> None:
-    """Marks the entrypoint's directory of this run (the one the variable names, if none is given) as this process's
-    for as long as it runs, deletes the config.json the CDK wrote in it, and the directories killed runs left.
-
-    Only a directory tempfile made (named tmp*, in the temporary directory) is claimed: REQUEST_CACHE_PATH may name
-    a directory of the user's where no entrypoint runs (the Connector Builder, a source read in-process)."""
+    """Marks this run's entrypoint directory as this process's, deletes the config.json (with the key) the CDK wrote
+    in it, and the directories killed runs left. Only a tempfile directory is claimed: REQUEST_CACHE_PATH may name a
+    directory of the user's."""
     directory = directory or os.environ.get(ENV_REQUEST_CACHE_PATH)
     if not directory or _claimed.get("directory") == directory:
         return
