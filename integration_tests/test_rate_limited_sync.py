@@ -70,7 +70,7 @@ def test_each_wait_is_what_the_reset_asked_for(limited_sync) -> None:
     assert len(waits) == len(limited)
     for wait, request in zip(waits, limited):
         asked = (request.reset_at - request.received_at).total_seconds()
-        # The reset (a whole second on the stand-in) plus the CDK's one-second margin, never much more.
+        # The reset (a whole second on the stand-in), and a tenth of a second more, never much more.
         assert asked <= float(wait["seconds"]) <= asked + 1.5
         until = datetime.strptime(wait["until"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         assert until >= request.reset_at
