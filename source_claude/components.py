@@ -1233,32 +1233,23 @@ if threading.current_thread() is threading.main_thread() and signal.getsignal(si
 
 # -- 2. Records --------------------------------------------------------------------------------------------------------
 
-# Nested objects whose members keep their own names when flattened: `server_tool_use.web_search_requests`
-# becomes `web_search_requests`. Every other nested object is flattened with its name as a prefix, so
-# `cache_creation.ephemeral_5m_input_tokens` becomes `cache_creation_ephemeral_5m_input_tokens`.
+# Nested objects whose members keep their own names when flattened (`server_tool_use.web_search_requests` becomes
+# `web_search_requests`); every other one prefixes its members with its name.
 UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclass
 class ShapedRecords(RecordExtractor):
-    """Stands in for RecordExpander + FlattenFields + AddFields (a DpathExtractor for lists), which measured several
-    times slower per record, keep nothing from one page to the next and make USD through Jinja floats.
+    """Stands in for RecordExpander + FlattenFields + AddFields, which measured several times slower per record, keep
+    nothing from one page to the next and make USD through Jinja floats.
 
-    A page's items become the stream's records in the shape the manifest's `rows` names. Every shape reads the whole
-    page once and drops, with one warning per stream, an item of a window or day the request did not ask for (the
-    cursor never sees it); an item the slice's pages hold twice is emitted once (see SliceItems); a record it cannot
-    read ends the sync in one sentence. A money field (decimal text in cents) keeps its exact text and gets an exact
-    <field>_usd beside it; a page that sends one as a JSON number is parsed again with exact decimals (one search of
-    its bytes, no work per row). The shapes:
-    - report: each bucket's result rows, flattened (see flatten) with the bucket's bounds and a row_key of the bucket
-      start and the `key` dimensions;
-    - analytics: flat rows of daily buckets (see analytics_record); a bucket that ends after the page's
-      data_refreshed_at is not settled: its rows are held back, and AnalyticsWindows keeps the state before it;
-    - claude_code_usage, claude_code_model_usage: a Claude Code record, on the day its request asked for (a null date
-      is that day), as one row per actor, day, terminal and remote flag, or one per model of it (tools and models are
-      open sets that become columns or rows);
-    - list: a list's items as they are, keyed by the `key` fields.
+    Every shape (`rows`: report, analytics, claude_code_usage, claude_code_model_usage, list) drops, with one warning,
+    an item of a window or day the request did not ask for (the cursor never sees it), emits an item the slice's pages
+    hold twice once (SliceItems), and ends the sync in one sentence on a record it cannot read. A money field (cents
+    as decimal text) keeps its text and gets an exact <field>_usd; a page that sends one as a JSON number is parsed
+    again with exact decimals. Analytics rows of a bucket that ends after the page's data_refreshed_at are held back
+    (AnalyticsWindows keeps the state before them).
     """
 
     config: Config
@@ -1292,8 +1283,7 @@ class ShapedRecords(RecordExtractor):
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
                 page = loads_exact(response.content)
-            # Only analytics paging restarts (HTTP 410, see WindowRestarts): what its pages say of has_more tells a
-            # restart from a new window.
+            # Only analytics paging restarts (HTTP 410): its has_more tells a restart from a new window.
             self._fresh_slice = self._items.page(response, self.rows == "analytics" and page.get("has_more") is True)
             yield from self._shape(response, page, self._money if exact else ())
 
@@ -1338,7 +1328,7 @@ class ShapedRecords(RecordExtractor):
             if not self._items.first_time(response, record["row_key"], row, f"a row of {starting_at}"):
                 continue
             if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
-                continue  # not settled: read by a later sync (see AnalyticsWindows)
+                continue  # not settled: read by a later sync
             yield with_usd(record, money)
 
     def _claude_code_rows(self, response: requests.Response, page: Mapping[str, Any],
@@ -1371,8 +1361,7 @@ class ShapedRecords(RecordExtractor):
                            "emitted. Later ones are dropped without a warning.")
 
     def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
-        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
-        cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
+        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one."""
         with suppress(TypeError, ValueError):
             refreshed_at = utc_moment(refreshed)
             if refreshed_at.tzinfo is not None:
@@ -1402,8 +1391,7 @@ def utc_moment(value: str) -> datetime:
 
 @contextmanager
 def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[None]:
-    """Ends the sync in one sentence on a record the extractor cannot read (a row that is not an object, a field of
-    an unexpected type), instead of with a bare KeyError or AttributeError; no work per record."""
+    """Ends the sync in one sentence, not a bare KeyError or TypeError, on a record the extractor cannot read."""
     try:
         yield
     except (KeyError, IndexError, AttributeError, TypeError, ValueError, InvalidOperation) as error:
@@ -1418,10 +1406,8 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
 
 
 def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: str = "") -> MutableMapping[str, Any]:
-    """Adds every member of `obj` to `record` under `prefix`, a nested object's members at every depth as
-    <parent>_<child> (FlattenFields keeps parent names only where two leaves collide, DpathFlattenFields flattens one
-    level); members of an UNPREFIXED_OBJECTS object keep their own names, unless `obj` has a member so named. Members
-    nobody documented pass through the same way; lists and every other value as they are."""
+    """Adds every member of `obj` to `record`, nested ones at every depth as <parent>_<child> (FlattenFields and
+    DpathFlattenFields do not), an UNPREFIXED_OBJECTS member under its own name unless `obj` has one so named."""
     for name, value in obj.items():
         if not isinstance(value, dict):
             record[prefix + name] = value
@@ -1438,7 +1424,6 @@ def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: st
 
 
 def row_key(record: Mapping[str, Any], dimensions: Iterable[str]) -> str:
-    """A report row's key: the bucket start and every dimension value."""
     return stable_key([record["starting_at"], *(record.get(dimension) for dimension in dimensions)])
 
 
@@ -1448,7 +1433,7 @@ def stable_key(values: Sequence[Any]) -> str:
 
 
 def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> MutableMapping[str, Any]:
-    """Adds <field>_usd = cents / 100 beside each money field, exact: a JSON number whose text is the exact quotient."""
+    """Adds <field>_usd = cents / 100, exact, beside each money field."""
     for money_field in money_fields:
         usd = cents_to_usd(record.get(money_field))
         if usd is not None:
@@ -1456,19 +1441,16 @@ def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> M
     return record
 
 
-# Every decimal of at most this many significant digits is the shortest text of the double nearest to it (a double
-# holds 15.95 decimal digits), so that double is written back as exactly that decimal.
+# A decimal of at most this many significant digits is the shortest text of its nearest double (15.95 digits).
 FLOAT_EXACT_DIGITS = 15
 
 
 def exact_number(text: str) -> Any:
-    """A decimal's exact text as a value every runtime writes as a JSON number of exactly that value.
+    """A decimal's text as a value every runtime writes as a JSON number of exactly that value.
 
-    A float when the text has at most FLOAT_EXACT_DIGITS significant digits: every serializer (orjson in the CLI and
-    the manifest-only runtime, the Connector Builder's schema inference and response) writes such a float as its
-    shortest text, which is the decimal itself (trailing zeros aside: 2.50 is written 2.5). No arithmetic is ever done
-    in float. A longer decimal, which the API has never sent, stays an orjson Fragment of its text: written verbatim
-    by the CLI and the manifest-only runtime, but refused by the Builder's schema inference.
+    A float up to FLOAT_EXACT_DIGITS significant digits, as every serializer (orjson, the Builder's) writes a float as
+    its shortest text: the decimal itself, trailing zeros aside. No arithmetic is done in float. A longer decimal,
+    which the API has never sent, is an orjson Fragment: verbatim in the CLI, refused by the Builder's schema inference.
     """
     if len(text.lstrip("-").replace(".", "").lstrip("0")) <= FLOAT_EXACT_DIGITS:
         return float(text)
@@ -1486,7 +1468,8 @@ def cents_to_usd(cents: Any) -> Optional[str]:
     if isinstance(cents, bool) or not isinstance(cents, (str, int, float, Decimal)):
         return None
     try:
-        amount = cents if isinstance(cents, Decimal) else Decimal(repr(cents) if isinstance(cents, float) else str(cents))
+        amount = (cents if isinstance(cents, Decimal)
+                  else Decimal(repr(cents) if isinstance(cents, float) else str(cents)))
     except InvalidOperation:
         return None
     if not amount.is_finite():
@@ -1496,8 +1479,8 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
-    """A value parsed with exact decimals, ready for every runtime's serializer: a money field's number, at any depth,
-    as its decimal text (the schemas' string); any other Decimal (an exact JSON number) as an exact_number()."""
+    """A value parsed with exact decimals, as every runtime serializes it: a money field's number, at any depth, as
+    its decimal text (the schemas' string); any other Decimal as an exact_number()."""
     if isinstance(value, Decimal):
         return exact_number(format(value, "f"))
     if isinstance(value, list):
@@ -1516,7 +1499,7 @@ CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_n
 
 
 def claude_code_actor(report_record: Mapping[str, Any], day: Optional[str]) -> MutableMapping[str, Any]:
-    """Who, when and where: the fields that identify a Claude Code record, plus its row_key."""
+    """The fields that identify a Claude Code record, and its row_key."""
     actor = report_record.get("actor") or {}
     identity: MutableMapping[str, Any] = {
         "date": day,
@@ -1581,8 +1564,7 @@ def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, An
 
 
 def utc_day(value: Any) -> Optional[str]:
-    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`; None for
-    null (a TypeError for anything else that is not text, which makes the record unreadable)."""
+    """A Claude Code `date` (sent as `2025-08-08` and as `2025-08-08T00:00:00Z`) as YYYY-MM-DD; None for null."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -1592,21 +1574,16 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-# The Usage and Cost Analytics API (beta): flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead
-# of buckets of results; a page cursor that expires (HTTP 410) when the data is refreshed (see WindowRestarts); a
-# data_refreshed_at watermark (see AnalyticsWindows). See docs/claude.md for what of this is documented and what
-# is inferred.
+# The Usage and Cost Analytics API (beta) sends flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}}.
 ROW_FRAME = ("starting_at", "ending_at", "group")
 # The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
 GROUP_PREFIX = "group_"
 
 
 def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
-    """One analytics row as a flat record with its row_key (the bucket start and every grouped value, a nested object
-    by its `type` and ids). The metrics object (`usage` or `cost`), or an object the API added, is flattened as the
-    legacy reports' rows are, without its own name; every member of `group` is a column named after its dimension, a
-    nested object also <dimension>_<member> columns (unless a dimension has that name); a member named like one of the
-    record's own fields (the bucket, row_key, a metric, a <money_field>_usd) is group_<name> instead."""
+    """One analytics row as a flat record: the metrics object flattened as a report row is, without its name; each
+    group member a column named after its dimension (a nested one also <dimension>_<member>, unless a dimension has
+    that name), or group_<name> if the record has a field so named; a row_key of the bucket and every group value."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
         if name in ROW_FRAME:
@@ -1632,7 +1609,7 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
 
 
 def identity(value: Any) -> Any:
-    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
+    """What identifies a group value: a nested object (an actor) by its type and ids, as its name or email may change
     over the days a lookback re-reads; the whole object if it has no ids."""
     if not isinstance(value, dict):
         return value
