@@ -1626,25 +1626,20 @@ _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moved to
-    the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's own format, and no later than
-    the newest bucket a sync can read; an unreadable one refused in one sentence.
+    """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moves to
+    the start of its UTC bucket, in the cursor's format, no later than the newest bucket; an unreadable one is refused.
 
-    It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the daily reports for a range that is not whole days, which they refuse), reports an
-    unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
-    in the future; no declarative component normalizes or checks state.
+    The CDK would send a hand-edited `2025-03-09T05:00:00Z` as it is (the daily reports refuse a range of part days),
+    report an unparseable cursor with a traceback, and silently read nothing, for good, from a cursor in the future.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str
-    # The cursor's format in state: "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
+    # "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
     cursor_format: str
-    # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
-    # past it is read as it, with a warning, so the stream goes on from the lookback before it.
+    # Interpolated, so it follows the clock: a saved cursor past it is read as it, with a warning.
     newest_bucket: Optional[str] = None
-    # The stream's buckets, as the API's bucket_width names them: 1d (a cursor moves to its midnight) or 1h (to its hour).
     bucket_width: str = "1d"
     # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
@@ -1662,8 +1657,8 @@ class CursorAtBucketStart(StateMigration):
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         stream = getattr(self.declarative_stream, "name", None) or "this stream"
         if "state_type" in stream_state:
-            # The CDK's concurrent format, which this connector does not write: read it as the cursor it stands for
-            # (what the CDK would save from it), else the CDK saves its first slice's start, however old.
+            # The CDK's concurrent format, which this connector does not write: read as the cursor it stands for,
+            # else the CDK saves its first slice's start, however old.
             value = date_ranges_cursor(stream_state)
             stream_state = {}
         else:
@@ -1693,13 +1688,10 @@ class CursorAtBucketStart(StateMigration):
 @dataclass
 class StartWithoutState(StateMigration):
     """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state:
-    for a stream without saved state, the state from which its sync reads from exactly `start`.
+    a stream without state reads from exactly `start` (plus the lookback, which the cursor takes off a state).
 
-    It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
-    clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
-    older than it, and the hours in between would never be read. As a state it applies only where there is none
-    (the first sync, and a full refresh); after that the saved state takes over. The cursor reads from its lookback
-    before a state, so the lookback is added to `start`.
+    A default start such as messages_usage_hourly's "30 days before now", as the cursor's start, would skip the hours
+    between an older saved state and it; as a state it applies only where there is none.
     """
 
     config: Config
@@ -1728,8 +1720,8 @@ class StartWithoutState(StateMigration):
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
-    """The cursor a state in the CDK's date-range format stands for, as the CDK resumes from it: its first slice's
-    newest cursor value, else that slice's end; the offending value, if its slices are not readable."""
+    """The cursor a CDK date-range state resumes from (its first slice's newest value, else its end); else the
+    offending value."""
     slices = stream_state.get("slices")
     if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
         return slices
@@ -1738,8 +1730,7 @@ def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
 
 
 def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[datetime]:
-    """The start of the UTC bucket a saved cursor (a date, or an RFC 3339 date-time) falls in: its midnight for 1d, its
-    hour for 1h; None if it is neither a date nor a date-time."""
+    """The start of the UTC bucket a saved date or RFC 3339 date-time falls in; None if it is neither."""
     if not isinstance(value, str) or not _SAVED_CURSOR.match(value):
         return None
     try:
@@ -1755,19 +1746,12 @@ def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[dateti
 @dataclass
 class CheckpointEachWindow(Retriever):
     """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records:
-    checkpoints every window read whole, with or without rows, so that days without usage are not read again by every
-    sync.
+    checkpoints every window read whole, so that days without usage are not read again by every sync.
 
-    The CDK's state is the newest record's cursor value, or the sync's start when a window has no records, and no
-    declarative option moves it past an empty window. This wrapper reads the window through the stream's own
-    retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
-    when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
-    midway is not checkpointed.
-
-    Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
-    when the key cannot read its API (reads_api; see "What a key reads"), sending no request and claiming no window
-    as read; and once the API has rejected the key (OrganizationPace.stop), a stream that failed reads none of its
-    other windows, so that it fails once, not once per window.
+    The retriever is the one component that knows when a window was read whole and that runs before a stream's first
+    request: it has the stream's cursor observe the window's last bucket as a record, skips the stream (one warning,
+    no request) when the key cannot read its API, and, once the API has rejected the key, reads no other window of a
+    stream that failed, so that it fails once.
     """
 
     retriever: Retriever
@@ -1775,12 +1759,10 @@ class CheckpointEachWindow(Retriever):
     parameters: InitVar[Mapping[str, Any]]
     # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
     last_bucket_read: str
-    # Neither is written in the manifest. The stream's ConcurrentCursor: the CDK's factory passes it to the stream's
-    # retriever. The stream's name: the factory passes it too, and a stream's $parameters.name would set it as well
-    # (the CDK copies every $parameters key onto each component below it that has a field of that name).
+    # Neither is written in the manifest: the CDK's factory passes the stream's ConcurrentCursor and name.
     cursor: Any = None
     name: str = ""
-    # The API the stream reads (admin or analytics): a key that cannot read it skips the stream, with one warning.
+    # The API the stream reads (admin or analytics).
     reads_api: str = "admin"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1793,10 +1775,7 @@ class CheckpointEachWindow(Retriever):
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         if self._failed and organization_pace(self.config).stopped_by:
-            # The stream already failed, and the sync is stopped: its other windows send nothing and say nothing
-            # (one error per stream, not per window), and claim nothing, as a window closed without a record or a
-            # checkpoint leaves the state where it was.
-            return
+            return  # one error per stream, not per window; nothing claimed, so the state stays
         try:
             if self.is_skipped():
                 return  # no request, and no window claimed as read: the state stays
@@ -1809,8 +1788,7 @@ class CheckpointEachWindow(Retriever):
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
         if last_bucket is None:
             return
-        # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
-        # when it closes the window, exactly as it does for the window's real records.
+        # Observed like a record, so the CDK checkpoints it when it closes the window, as it does real records.
         self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                    associated_slice=stream_slice))
 
@@ -1829,18 +1807,13 @@ class CheckpointEachWindow(Retriever):
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
     """CheckpointEachWindow for the analytics streams, as no declarative component reads a watermark from the response:
-    a window read whole is checkpointed up to its last settled bucket (one that ended by the data_refreshed_at its pages
-    named), and the first window says, in one info line, where the stream starts when start_date is older than the API
-    serves.
-
-    It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
-    watermark from the response; the extractor (ShapedRecords) holds back the unsettled rows.
+    a window is checkpointed up to its last bucket that ended by its pages' data_refreshed_at (ShapedRecords holds
+    back the later rows), and one info line says where the stream starts when start_date is older than the API serves.
     """
 
-    # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the
-    # last 365 days.
+    # Interpolated: the latest of 2026-01-01 and the first midnight within the last 365 days.
     earliest_bucket: str = ""
-    # The newest bucket this sync reads (interpolated): how far the days held back reach, for the warning.
+    # Interpolated: the newest bucket this sync reads, for the warning of days held back.
     newest_bucket: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1848,8 +1821,7 @@ class AnalyticsWindows(CheckpointEachWindow):
         self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
         self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters)
         self._start_said = self._held_back_said = False
-        # The reset is the manifest's (RESET_PAGINATION, PaginationReset); its bound and sentences are these. A CDK
-        # without the factory keeps its own bound.
+        # The reset is the manifest's (RESET_PAGINATION); its bound and sentences are WindowRestarts'.
         if hasattr(self.retriever, "pagination_tracker_factory"):
             setattr(self.retriever, "pagination_tracker_factory", lambda: WindowRestarts(self.name or "this stream"))
 
@@ -1877,8 +1849,7 @@ class AnalyticsWindows(CheckpointEachWindow):
         return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def _say_days_held_back(self, refreshed_at: datetime, first_held: datetime, last_bucket: str) -> None:
-        """Once per sync, at the first window that holds days back: windows are read in order, so the days from
-        there to the newest bucket of the sync are all held back."""
+        """Once per sync: windows are read in order, so every day from the first held back to the newest is."""
         if self._held_back_said:
             return
         self._held_back_said = True
