@@ -1875,13 +1875,10 @@ class AnalyticsWindows(CheckpointEachWindow):
 # -- 4. Config ---------------------------------------------------------------------------------------------------------
 
 # -- What a key reads --------------------------------------------------------------------------------------------------
-# Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
-# Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
-# read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
-# API"); a personal or service-account key that is not workspace-scoped reads the Admin API. Workspace keys read
-# neither, and share the sk-ant-api prefix with those, so beyond sk-ant-admin a key is asked, once per sync, before a
-# stream of an API it may not read sends its first request. Every key finds every stream: the key kind decides what
-# a sync skips, not the catalog (docs/claude.md, "Key kinds", says why). A stream names its API in reads_api.
+# Documented: an Admin key (sk-ant-admin01-...) reads both APIs; a Claude Enterprise Analytics key (sk-ant-api01-...,
+# read:analytics) only the Usage and Cost Analytics API; a personal or service-account key the Admin API; a workspace
+# key neither. Those share the sk-ant-api prefix, so such a key is asked, once per sync, before a stream of an API it
+# may not read sends its first request. The key kind decides what a sync skips, not the catalog (docs/claude.md).
 
 ADMIN_API, ANALYTICS_API = "admin", "analytics"
 ADMIN_KEY_PREFIX = "sk-ant-admin"
@@ -1893,10 +1890,9 @@ KEY_PROBES = {
                     {"time_bucket_width": "1d"}, {"anthropic-beta": "analytics-usage-cost-2026-08-24"}),
 }
 ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
-# A probe that gets no answer says nothing of the key: the stream's own requests then say what went wrong, so the
-# probe waits little: as long as a retry-after asks, else 2 s, then 4 s (plus the CDK's second each).
+# A probe that gets no answer says nothing of the key (the stream's own requests then say what went wrong), so it
+# retries little, and the CDK's error line when its retries run out is not logged.
 KEY_PROBE_RETRIES = 2
-# For the same reason the CDK's error line when the retries run out (with a traceback) is not logged.
 KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
 KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
@@ -1913,8 +1909,7 @@ _KEY_READS_LOCK = threading.Lock()
 
 
 def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester] = None) -> Optional[bool]:
-    """Whether this config's key reads `api`: True or False once the API has said, None while it has said neither
-    (an error that is not about the key) or, without a stream's requester to ask it with, has not been asked."""
+    """Whether this config's key reads `api`; None while the API has said neither, or without a requester to ask."""
     key = config.get("admin_api_key")
     if isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX):
         return api in ADMIN_KEY_READS  # documented: nothing to ask
@@ -1926,10 +1921,8 @@ def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester
 
 
 def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Optional[bool], str]:
-    """Whether `api` reads this key, and what it said: one request sent as a stream's HttpRequester sends its own,
-    through the CDK's HttpClient with that requester's authenticator (the organization's pace, the masked key, the
-    bounded response), API budget, timeouts and headers, and retries of 429, 5xx and no answer. Every other 4xx is
-    an answer, not an error."""
+    """Whether `api` reads this key, and what it said: one request through the CDK's HttpClient with the stream's
+    authenticator, budget, timeouts and headers, retrying 429, 5xx and no answer; any other 4xx is an answer."""
     name, path, params, headers = KEY_PROBES[api]
     now = datetime.now(timezone.utc)
     starting_at = f"{now - timedelta(days=1):%Y-%m-%dT00:00:00Z}"
@@ -1960,15 +1953,14 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
 
 
 def forget_key_access() -> None:
-    """Forgets what every key was found to read: for tests, which run many syncs in one process."""
+    """For tests, which run many syncs in one process."""
     with _KEY_READS_LOCK:
         _KEY_READS.clear()
         _SKIPS_SAID.clear()
 
 
 def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requester: Requester) -> bool:
-    """Whether a stream of `api` must be skipped because the key cannot read that API (said once, in a warning);
-    ends the sync in one sentence if the key reads neither API. The API is asked with the stream's requester."""
+    """Whether a stream must be skipped as the key cannot read its API (one warning); ends the sync if it reads none."""
     if key_reads(config, api, requester) is not False:
         return False
     if all(key_reads(config, other, requester) is False for other in KEY_PROBES):
@@ -1991,8 +1983,7 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requ
 
 
 def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str, Any]]) -> Optional[str]:
-    """For check, once it has read its stream: which of the manifest's streams a sync skips for this key, as the API
-    has answered so far (nothing more is asked); None if none."""
+    """For check: which streams a sync skips for this key, as the API has answered so far; None if none."""
     apis = {stream["name"]: stream["retriever"].get("reads_api", ADMIN_API) for stream in streams}
     skipped = [name for name, api in apis.items() if key_reads(config, api) is False]
     if not skipped:
@@ -2003,8 +1994,7 @@ def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str,
 
 
 def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
-    """For check: what a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended;
-    else None."""
+    """For check: why a sync reads nothing yet, while no whole UTC day from start_date has ended; else None."""
     first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
     if first_day + timedelta(days=1) <= now:
         return None
@@ -2015,9 +2005,8 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
 
 
 # -- The key in every form it could be printed in ----------------------------------------------------------------------
-# The CDK masks each secret of the config where it appears verbatim. An error can quote the key escaped instead (a
-# header value in `requests`' error is repr()'d, a JSON log escapes it), or split where it holds a character no key
-# has: each of those forms is masked too.
+# The CDK masks the key where it appears verbatim; an error can quote it escaped (repr, JSON) or split where it holds
+# a character no key has.
 
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
 # Runs of printable text shorter than this are not secret on their own (the key's public prefix is 15 characters).
@@ -2025,18 +2014,15 @@ MASKED_RUN_LENGTH = 8
 
 
 def mask_key(key: Any) -> None:
-    """Masks the key, and every form an error or log could print it in, in all output from here on.
-
-    Called wherever the key is taken from the config (the key rule, the authenticator): the CDK's entrypoint replaces
-    the list of secrets with the verbatim key when a command starts, after the source was built.
-    """
+    """Masks the key in every form an error or log could print it, from here on: called wherever the key is taken from
+    the config, as the CDK's entrypoint replaces its secrets with the verbatim key after the source was built."""
     if isinstance(key, str) and key:
         update_secrets(key_forms(key))
 
 
 def key_forms(key: str) -> List[str]:
-    """The key as it is, escaped (repr, JSON, \\u escapes, URL encoding), and each run of printable ASCII in it:
-    longest first, so that a whole key is masked before a part of it."""
+    """The key as it is, escaped, and each run of printable ASCII in it; longest first, so a whole key is masked
+    before a part of it."""
     forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
              quote(key, safe="")}
     forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= MASKED_RUN_LENGTH)
@@ -2055,10 +2041,8 @@ def describe_character(character: str) -> str:
 
 @dataclass
 class AdminApiKeyRule(ValidationStrategy):
-    """Stands in for a `pattern` in the spec, whose error would quote the key without saying what is wrong with it:
-    admin_api_key, a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
-    (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
-    (key_reads)."""
+    """Stands in for a `pattern` in the spec, whose error would quote the key without saying what is wrong with it.
+    No prefix is refused: an Enterprise Analytics key shares the sk-ant-api prefix, so the API is asked (key_reads)."""
 
     def validate(self, key: Any) -> None:
         mask_key(key)
@@ -2068,10 +2052,7 @@ class AdminApiKeyRule(ValidationStrategy):
 
 
 def key_problem(key: Any) -> Optional[str]:
-    """What keeps admin_api_key from being sent as it is, in one sentence that does not quote it; None if nothing.
-
-    Said before any request: `requests` would refuse a header holding such a key with the key, escaped, in its error.
-    """
+    """What keeps admin_api_key from being sent, said before `requests` refuses it with the key escaped in its error."""
     if not isinstance(key, str) or not key.strip():
         return ("admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console under Settings "
                 f"> Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization uses its Analytics "
@@ -2088,13 +2069,11 @@ def key_problem(key: Any) -> Optional[str]:
 
 
 # -- Config rules ------------------------------------------------------------------------------------------------------
-# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
-# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
-# needs several fields, or an absent one, which a DpathValidator never sees.
+# The manifest runs the one-field rules (DpathValidators); whole_config_rules() needs several fields, or an absent one.
 
 ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
-# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
+# The API holds nothing older, and the cursors' arithmetic must stay within datetime's range.
 EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
@@ -2106,9 +2085,8 @@ def config_error(message: str) -> AirbyteTracedException:
 @dataclass
 class ConfigFieldRule(ValidationStrategy):
     """Stands in for the spec's JSON schema check alone, whose messages ("32 is greater than the maximum of 31") name
-    neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
-    reference); this words it, and adds what a JSON schema cannot say: a real calendar day, a start_date whose first
-    whole UTC day has begun (starts_reading), an api_url (url) that is https unless local and holds no password."""
+    neither the field nor the fix: words the field's schema (`properties`), and adds a real calendar day, a start_date
+    whose first whole UTC day has begun, and an api_url that is https unless local and holds no password."""
 
     field: str
     properties: Mapping[str, Any]
@@ -2120,8 +2098,7 @@ class ConfigFieldRule(ValidationStrategy):
         schema = self.properties[self.field]
         if value is None or (value == "" and schema["type"] == "string"):
             return
-        # The schema's keywords (type, maximum, enum, uniqueItems, pattern...) the value fails.
-        fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}
+        fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}  # type, maximum, enum...
         if schema["type"] == "integer" and (fails or isinstance(value, float)):  # JSON schema takes 3.0 for 3
             unit = re.search(r"\((\w+)\)$", schema["title"])  # what the number counts: "Lookback Window (days)"
             advice = self.advice or f"the default, {schema.get('default')}, suits most organizations."
@@ -2165,7 +2142,6 @@ class ConfigFieldRule(ValidationStrategy):
                 f"at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set {self.field} to a date.")
 
     def validate_url(self, api_url: Any, default: str) -> None:
-        """An http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
         if isinstance(api_url, str) and "@" in api_url:
             # Not echoed: what comes before the @ is a user name and password (or the key) pasted into the URL.
             raise config_error(f"{self.field} has a user name or password in it (the part before an @), which the "
@@ -2191,9 +2167,8 @@ def is_loopback(hostname: str) -> bool:
 
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
-    """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
-    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read). A date
-    that is not one is left to its field's rule, which runs right after (source.py)."""
+    """The rules a DpathValidator cannot run: both required fields present (the manifest-only runtime and the Builder
+    do not enforce `required`), and end_date leaving a whole UTC day; a field that is no date is left to its rule."""
     AdminApiKeyRule().validate(config.get("admin_api_key"))
     if config.get("start_date") in (None, ""):
         raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
@@ -2215,8 +2190,8 @@ def whole_config_rules(config: Mapping[str, Any]) -> None:
 
 def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime],
                             hourly_start: Optional[datetime]) -> None:
-    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (elsewhere than in the package,
-    the hourly cursor starts at start_date at the earliest, and an empty range reads nothing)."""
+    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (outside the package an empty
+    range reads nothing)."""
     if hourly_start is None:
         return
     value = config["hourly_start_date"]
@@ -2236,8 +2211,7 @@ def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Opt
 
 
 def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
-    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC. Its form
-    is the spec's pattern, checked before (ConfigFieldRule)."""
+    """A config date (midnight UTC) or date-time (UTC if it has no offset) as an aware UTC datetime."""
     if value is None or value == "":
         return None
     try:
