@@ -1540,27 +1540,26 @@ def claude_code_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str,
 
 def claude_code_model_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """A claude_code_model_usage row per model of a Claude Code record."""
-    return [claude_code_model_row(actor, model_usage) for model_usage in report_record.get("model_breakdown") or ()]
-
-
-def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, Any]) -> MutableMapping[str, Any]:
-    tokens = model_usage.get("tokens") or {}
-    cost = model_usage.get("estimated_cost") or {}
-    model = model_usage.get("model")
-    usd = cents_to_usd(cost.get("amount"))
-    return {
-        **{name: actor[name] for name in (*CLAUDE_CODE_KEY, "organization_id")},
-        "usage_row_key": actor["row_key"],
-        "row_key": stable_key([actor["row_key"], model]),
-        "model": model,
-        "input_tokens": tokens.get("input"),
-        "output_tokens": tokens.get("output"),
-        "cache_read_tokens": tokens.get("cache_read"),
-        "cache_creation_tokens": tokens.get("cache_creation"),
-        "estimated_cost_cents": exact_json(cost.get("amount")),
-        "currency": cost.get("currency"),
-        "estimated_cost_usd": exact_number(usd) if usd is not None else None,
-    }
+    rows: List[Dict[str, Any]] = []
+    for model_usage in report_record.get("model_breakdown") or ():
+        tokens = model_usage.get("tokens") or {}
+        cost = model_usage.get("estimated_cost") or {}
+        model = model_usage.get("model")
+        usd = cents_to_usd(cost.get("amount"))
+        rows.append({
+            **{name: actor[name] for name in (*CLAUDE_CODE_KEY, "organization_id")},
+            "usage_row_key": actor["row_key"],
+            "row_key": stable_key([actor["row_key"], model]),
+            "model": model,
+            "input_tokens": tokens.get("input"),
+            "output_tokens": tokens.get("output"),
+            "cache_read_tokens": tokens.get("cache_read"),
+            "cache_creation_tokens": tokens.get("cache_creation"),
+            "estimated_cost_cents": exact_json(cost.get("amount")),
+            "currency": cost.get("currency"),
+            "estimated_cost_usd": exact_number(usd) if usd is not None else None,
+        })
+    return rows
 
 
 def utc_day(value: Any) -> Optional[str]:
@@ -1575,7 +1574,6 @@ def utc_day(value: Any) -> Optional[str]:
 
 
 # The Usage and Cost Analytics API (beta) sends flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}}.
-ROW_FRAME = ("starting_at", "ending_at", "group")
 # The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
 GROUP_PREFIX = "group_"
 
@@ -1586,7 +1584,7 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
     that name), or group_<name> if the record has a field so named; a row_key of the bucket and every group value."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
-        if name in ROW_FRAME:
+        if name in ("starting_at", "ending_at", "group"):
             continue
         if isinstance(value, dict):
             flatten(value, record)
@@ -1786,11 +1784,9 @@ class CheckpointEachWindow(Retriever):
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
-        if last_bucket is None:
-            return
-        # Observed like a record, so the CDK checkpoints it when it closes the window, as it does real records.
-        self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
-                                   associated_slice=stream_slice))
+        if last_bucket is not None:  # observed like a record, so the CDK checkpoints it as it does real records
+            self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
+                                       associated_slice=stream_slice))
 
     def is_skipped(self) -> bool:
         """Whether this key cannot read the stream's API (decided once, with one warning)."""
@@ -1829,7 +1825,11 @@ class AnalyticsWindows(CheckpointEachWindow):
         skipped = super().is_skipped()
         if not skipped and not self._start_said:
             self._start_said = True
-            self._say_where_reading_starts()
+            earliest, start_date = self._earliest_bucket.eval(self.config), self.config.get("start_date")
+            if earliest and isinstance(start_date, str) and start_date[:10] < earliest[:10]:
+                logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: "
+                            "the Usage and Cost Analytics API serves nothing before 2026-01-01 or older than 365 "
+                            "days. messages_usage and cost_report carry the older history.")
         return skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
@@ -1862,15 +1862,6 @@ class AnalyticsWindows(CheckpointEachWindow):
                        "rows are not emitted and the state stays before them; a later sync reads them once the API "
                        "has refreshed its data.")
 
-    def _say_where_reading_starts(self) -> None:
-        earliest = self._earliest_bucket.eval(self.config)
-        start_date = self.config.get("start_date")
-        if not earliest or not isinstance(start_date, str) or start_date[:10] >= earliest[:10]:
-            return
-        logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: the Usage "
-                    "and Cost Analytics API serves nothing before 2026-01-01 or older than 365 days. messages_usage "
-                    "and cost_report carry the older history.")
-
 
 # -- 4. Config ---------------------------------------------------------------------------------------------------------
 
@@ -1881,8 +1872,6 @@ class AnalyticsWindows(CheckpointEachWindow):
 # may not read sends its first request. The key kind decides what a sync skips, not the catalog (docs/claude.md).
 
 ADMIN_API, ANALYTICS_API = "admin", "analytics"
-ADMIN_KEY_PREFIX = "sk-ant-admin"
-ADMIN_KEY_READS = (ADMIN_API, ANALYTICS_API)
 # Per API: its name in a sentence, and the path, parameters and headers of one small request of the last whole day.
 KEY_PROBES = {
     ADMIN_API: ("the Admin API", "/v1/organizations/usage_report/messages", {"bucket_width": "1d"}, {}),
@@ -1891,8 +1880,7 @@ KEY_PROBES = {
 }
 ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
 # A probe that gets no answer says nothing of the key (the stream's own requests then say what went wrong), so it
-# retries little, and the CDK's error line when its retries run out is not logged.
-KEY_PROBE_RETRIES = 2
+# retries twice, and the CDK's error line when its retries run out is not logged.
 KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
 KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
@@ -1911,8 +1899,8 @@ _KEY_READS_LOCK = threading.Lock()
 def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester] = None) -> Optional[bool]:
     """Whether this config's key reads `api`; None while the API has said neither, or without a requester to ask."""
     key = config.get("admin_api_key")
-    if isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX):
-        return api in ADMIN_KEY_READS  # documented: nothing to ask
+    if isinstance(key, str) and key.startswith("sk-ant-admin"):
+        return api in (ADMIN_API, ANALYTICS_API)  # documented: nothing to ask
     asked = (organization_key(config), api)
     with _KEY_READS_LOCK:
         if asked not in _KEY_READS and requester is not None:
@@ -1934,7 +1922,7 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
              ExponentialBackoffStrategy(factor=1, config=config, parameters={})]
     client = HttpClient(name=f"{api}_key_probe", logger=KEY_PROBE_LOGGER, backoff_strategy=waits,
                         error_handler=DefaultErrorHandler(config=config, parameters={}, response_filters=[answers],
-                                                          max_retries=KEY_PROBE_RETRIES),
+                                                          max_retries=2),
                         authenticator=requester.get_authenticator(), api_budget=getattr(requester, "api_budget", None),
                         request_timeout=(requester.connect_timeout_in_seconds, requester.read_timeout_in_seconds))
     try:
@@ -1946,9 +1934,8 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
         if error.failure_type == FailureType.config_error:
             raise  # not the API's: the sync was stopped, or the key refused before any request
         return None, f"{name}: no answer"
-    said = f"{name} answered HTTP {response.status_code}"
-    message = api_error_message(response)
-    said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
+    message = api_error_message(response)  # the answers are joined with semicolons: no full stop
+    said = f"{name} answered HTTP {response.status_code}" + (f": {message.rstrip('.')}" if message else "")
     return (True if response.ok else False if response.status_code in (401, 403) else None), said
 
 
@@ -2009,24 +1996,17 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
 # a character no key has.
 
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
-# Runs of printable text shorter than this are not secret on their own (the key's public prefix is 15 characters).
-MASKED_RUN_LENGTH = 8
 
 
 def mask_key(key: Any) -> None:
     """Masks the key in every form an error or log could print it, from here on: called wherever the key is taken from
     the config, as the CDK's entrypoint replaces its secrets with the verbatim key after the source was built."""
     if isinstance(key, str) and key:
-        update_secrets(key_forms(key))
-
-
-def key_forms(key: str) -> List[str]:
-    """The key as it is, escaped, and each run of printable ASCII in it; longest first, so a whole key is masked
-    before a part of it."""
-    forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
-             quote(key, safe="")}
-    forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= MASKED_RUN_LENGTH)
-    return sorted(forms, key=len, reverse=True)
+        forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
+                 quote(key, safe="")}
+        # Runs of 8 or more printable characters: shorter ones are not secret alone (the public prefix has 15).
+        forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= 8)
+        update_secrets(sorted(forms, key=len, reverse=True))  # longest first: a whole key before a part of it
 
 
 def describe_character(character: str) -> str:
@@ -2055,8 +2035,8 @@ def key_problem(key: Any) -> Optional[str]:
     """What keeps admin_api_key from being sent, said before `requests` refuses it with the key escaped in its error."""
     if not isinstance(key, str) or not key.strip():
         return ("admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console under Settings "
-                f"> Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization uses its Analytics "
-                "API key with the read:analytics scope).")
+                "> Admin keys (https://console.anthropic.com/settings/admin-keys) and paste it in (a Claude Enterprise "
+                "organization uses its Analytics API key with the read:analytics scope).")
     if key != key.strip():
         return "admin_api_key has spaces or line breaks around it: paste the key again without them."
     if PRINTABLE_ASCII.fullmatch(key):
@@ -2071,7 +2051,6 @@ def key_problem(key: Any) -> Optional[str]:
 # -- Config rules ------------------------------------------------------------------------------------------------------
 # The manifest runs the one-field rules (DpathValidators); whole_config_rules() needs several fields, or an absent one.
 
-ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
 # The API holds nothing older, and the cursors' arithmetic must stay within datetime's range.
 EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -2185,13 +2164,6 @@ def whole_config_rules(config: Mapping[str, Any]) -> None:
         raise config_error(
             f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
             f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
-    hourly_start_date_rules(config, start, end, hourly_start)
-
-
-def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime],
-                            hourly_start: Optional[datetime]) -> None:
-    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (outside the package an empty
-    range reads nothing)."""
     if hourly_start is None:
         return
     value = config["hourly_start_date"]
@@ -2199,7 +2171,9 @@ def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Opt
         raise config_error(
             f"hourly_start_date {value} is before start_date {config['start_date']}, and nothing before start_date is "
             "read: set hourly_start_date on or after start_date, or leave it empty to read the last 30 days.")
-    first_hour = first_whole_utc_hour(hourly_start)
+    first_hour = hourly_start.replace(minute=0, second=0, microsecond=0)  # where messages_usage_hourly starts
+    if first_hour != hourly_start:
+        first_hour += timedelta(hours=1)
     if first_hour > datetime.now(timezone.utc):
         raise config_error(
             f"hourly_start_date {value} leaves no whole UTC hour to read yet (reading starts at "
@@ -2235,9 +2209,3 @@ def first_whole_utc_day(moment: datetime) -> datetime:
     """The first midnight UTC at or after `moment`: where reading starts, so no data before start_date is asked for."""
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight if midnight == moment else midnight + timedelta(days=1)
-
-
-def first_whole_utc_hour(moment: datetime) -> datetime:
-    """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
-    hour = moment.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == moment else hour + timedelta(hours=1)
