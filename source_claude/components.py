@@ -1233,8 +1233,7 @@ if threading.current_thread() is threading.main_thread() and signal.getsignal(si
 
 # -- 2. Records --------------------------------------------------------------------------------------------------------
 
-# Nested objects whose members keep their own names when flattened (`server_tool_use.web_search_requests` becomes
-# `web_search_requests`); every other one prefixes its members with its name.
+# Objects flattened without their name as a prefix: `server_tool_use.web_search_requests` is `web_search_requests`.
 UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -1244,13 +1243,8 @@ class ShapedRecords(RecordExtractor):
     """Stands in for RecordExpander + FlattenFields + AddFields, which measured several times slower per record, keep
     nothing from one page to the next and make USD through Jinja floats.
 
-    Every shape (`rows`: report, analytics, claude_code_usage, claude_code_model_usage, list) drops, with one warning,
-    an item of a window or day the request did not ask for (the cursor never sees it), emits an item the slice's pages
-    hold twice once (SliceItems), and ends the sync in one sentence on a record it cannot read. A money field (cents
-    as decimal text) keeps its text and gets an exact <field>_usd; a page that sends one as a JSON number is parsed
-    again with exact decimals. Analytics rows of a bucket that ends after the page's data_refreshed_at are held back
-    (AnalyticsWindows keeps the state before them).
-    """
+    Each shape (`rows`) drops, with one warning, an item outside the window or day asked for, emits an item read twice
+    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets an exact <field>_usd."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -1270,7 +1264,6 @@ class ShapedRecords(RecordExtractor):
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
         self._items = SliceItems(parameters.get("name") or "this stream")
         self._warned_outside = self._warned_watermark = self._fresh_slice = False
-        # Per analytics window (its requested start): the data_refreshed_at its pages named.
         self._refreshed: Dict[Any, Optional[datetime]] = {}
 
     def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
@@ -1406,8 +1399,7 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
 
 
 def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: str = "") -> MutableMapping[str, Any]:
-    """Adds every member of `obj` to `record`, nested ones at every depth as <parent>_<child> (FlattenFields and
-    DpathFlattenFields do not), an UNPREFIXED_OBJECTS member under its own name unless `obj` has one so named."""
+    """Adds obj's members to record, nested ones at every depth as <parent>_<child> (FlattenFields does not)."""
     for name, value in obj.items():
         if not isinstance(value, dict):
             record[prefix + name] = value
@@ -1446,12 +1438,9 @@ FLOAT_EXACT_DIGITS = 15
 
 
 def exact_number(text: str) -> Any:
-    """A decimal's text as a value every runtime writes as a JSON number of exactly that value.
-
-    A float up to FLOAT_EXACT_DIGITS significant digits, as every serializer (orjson, the Builder's) writes a float as
-    its shortest text: the decimal itself, trailing zeros aside. No arithmetic is done in float. A longer decimal,
-    which the API has never sent, is an orjson Fragment: verbatim in the CLI, refused by the Builder's schema inference.
-    """
+    """A decimal's text as a value every runtime writes as a JSON number of exactly that value: a float up to
+    FLOAT_EXACT_DIGITS digits (written as its shortest text, the decimal itself; no arithmetic is done in float), else
+    an orjson Fragment (never sent by the API; verbatim in the CLI, refused by the Builder's schema inference)."""
     if len(text.lstrip("-").replace(".", "").lstrip("0")) <= FLOAT_EXACT_DIGITS:
         return float(text)
     return orjson.Fragment(text.encode())
@@ -1479,8 +1468,7 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
-    """A value parsed with exact decimals, as every runtime serializes it: a money field's number, at any depth, as
-    its decimal text (the schemas' string); any other Decimal as an exact_number()."""
+    """A value parsed with exact decimals as every runtime writes it: money as decimal text, other Decimals exact."""
     if isinstance(value, Decimal):
         return exact_number(format(value, "f"))
     if isinstance(value, list):
@@ -1573,15 +1561,12 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-# The Usage and Cost Analytics API (beta) sends flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}}.
-# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
 GROUP_PREFIX = "group_"
 
 
 def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
-    """One analytics row as a flat record: the metrics object flattened as a report row is, without its name; each
-    group member a column named after its dimension (a nested one also <dimension>_<member>, unless a dimension has
-    that name), or group_<name> if the record has a field so named; a row_key of the bucket and every group value."""
+    """One analytics row as a flat record: metrics flattened without their object's name, each group member a column
+    named after its dimension (group_<name> if the record has a field so named), a row_key of bucket and group."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
         if name in ("starting_at", "ending_at", "group"):
@@ -1607,8 +1592,7 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
 
 
 def identity(value: Any) -> Any:
-    """What identifies a group value: a nested object (an actor) by its type and ids, as its name or email may change
-    over the days a lookback re-reads; the whole object if it has no ids."""
+    """What identifies a group value: an actor by its type and ids, as its name or email may change between reads."""
     if not isinstance(value, dict):
         return value
     ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
@@ -1625,16 +1609,12 @@ _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-
 @dataclass
 class CursorAtBucketStart(StateMigration):
     """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moves to
-    the start of its UTC bucket, in the cursor's format, no later than the newest bucket; an unreadable one is refused.
-
-    The CDK would send a hand-edited `2025-03-09T05:00:00Z` as it is (the daily reports refuse a range of part days),
-    report an unparseable cursor with a traceback, and silently read nothing, for good, from a cursor in the future.
-    """
+    the start of its UTC bucket, no later than the newest bucket; an unreadable one is refused in one sentence. The CDK
+    would send `2025-03-09T05:00:00Z` as is (the daily reports refuse part days), and read nothing from a future one."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str
-    # "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
     cursor_format: str
     # Interpolated, so it follows the clock: a saved cursor past it is read as it, with a warning.
     newest_bucket: Optional[str] = None
@@ -1655,8 +1635,7 @@ class CursorAtBucketStart(StateMigration):
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         stream = getattr(self.declarative_stream, "name", None) or "this stream"
         if "state_type" in stream_state:
-            # The CDK's concurrent format, which this connector does not write: read as the cursor it stands for,
-            # else the CDK saves its first slice's start, however old.
+            # The CDK's concurrent format (never written here): else the CDK resumes from its first slice's start.
             value = date_ranges_cursor(stream_state)
             stream_state = {}
         else:
@@ -1677,20 +1656,16 @@ class CursorAtBucketStart(StateMigration):
                 f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest {self._unit} "
                 f"there is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback "
                 f"before it. If {self._unit}s before that are missing from the destination, reset the stream to read "
-                "them again."
-            )
+                "them again.")
             bucket = newest
         return {**stream_state, self.cursor_field: bucket.strftime(self.cursor_format)}
 
 
 @dataclass
 class StartWithoutState(StateMigration):
-    """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state:
-    a stream without state reads from exactly `start` (plus the lookback, which the cursor takes off a state).
-
-    A default start such as messages_usage_hourly's "30 days before now", as the cursor's start, would skip the hours
-    between an older saved state and it; as a state it applies only where there is none.
-    """
+    """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state
+    (messages_usage_hourly's "30 days before now"): as a state, it applies only to a stream without one. The cursor
+    takes its lookback off a state, so `start` gets it added."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -1718,8 +1693,7 @@ class StartWithoutState(StateMigration):
 
 
 def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
-    """The cursor a CDK date-range state resumes from (its first slice's newest value, else its end); else the
-    offending value."""
+    """The cursor a CDK date-range state resumes from: its first slice's newest value, else end; else the bad value."""
     slices = stream_state.get("slices")
     if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
         return slices
@@ -1743,14 +1717,10 @@ def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[dateti
 
 @dataclass
 class CheckpointEachWindow(Retriever):
-    """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records:
-    checkpoints every window read whole, so that days without usage are not read again by every sync.
-
-    The retriever is the one component that knows when a window was read whole and that runs before a stream's first
-    request: it has the stream's cursor observe the window's last bucket as a record, skips the stream (one warning,
-    no request) when the key cannot read its API, and, once the API has rejected the key, reads no other window of a
-    stream that failed, so that it fails once.
-    """
+    """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records: the
+    one component that knows a window was read whole, it has the cursor observe its last bucket, so days without usage
+    are not read again. It also skips a stream whose API the key cannot read, and, once the API rejected the key, reads
+    no further window of a stream that failed."""
 
     retriever: Retriever
     config: Config
@@ -1760,7 +1730,6 @@ class CheckpointEachWindow(Retriever):
     # Neither is written in the manifest: the CDK's factory passes the stream's ConcurrentCursor and name.
     cursor: Any = None
     name: str = ""
-    # The API the stream reads (admin or analytics).
     reads_api: str = "admin"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1803,9 +1772,8 @@ class CheckpointEachWindow(Retriever):
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
     """CheckpointEachWindow for the analytics streams, as no declarative component reads a watermark from the response:
-    a window is checkpointed up to its last bucket that ended by its pages' data_refreshed_at (ShapedRecords holds
-    back the later rows), and one info line says where the stream starts when start_date is older than the API serves.
-    """
+    a window is checkpointed up to its last bucket that ended by data_refreshed_at (ShapedRecords holds back later
+    rows); one info line says where the stream starts when start_date is older than the API serves."""
 
     # Interpolated: the latest of 2026-01-01 and the first midnight within the last 365 days.
     earliest_bucket: str = ""
@@ -1909,8 +1877,7 @@ def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester
 
 
 def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Optional[bool], str]:
-    """Whether `api` reads this key, and what it said: one request through the CDK's HttpClient with the stream's
-    authenticator, budget, timeouts and headers, retrying 429, 5xx and no answer; any other 4xx is an answer."""
+    """Whether `api` reads this key, and what it said: one request with the stream's authenticator, budget, timeouts."""
     name, path, params, headers = KEY_PROBES[api]
     now = datetime.now(timezone.utc)
     starting_at = f"{now - timedelta(days=1):%Y-%m-%dT00:00:00Z}"
@@ -1999,8 +1966,7 @@ PRINTABLE_ASCII = re.compile(r"[!-~]+")
 
 
 def mask_key(key: Any) -> None:
-    """Masks the key in every form an error or log could print it, from here on: called wherever the key is taken from
-    the config, as the CDK's entrypoint replaces its secrets with the verbatim key after the source was built."""
+    """Masks every form of the key from here on (the CDK's entrypoint resets its secrets after the source is built)."""
     if isinstance(key, str) and key:
         forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
                  quote(key, safe="")}
@@ -2146,8 +2112,7 @@ def is_loopback(hostname: str) -> bool:
 
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
-    """The rules a DpathValidator cannot run: both required fields present (the manifest-only runtime and the Builder
-    do not enforce `required`), and end_date leaving a whole UTC day; a field that is no date is left to its rule."""
+    """The rules a DpathValidator cannot run: required fields present (not every runtime checks), dates that agree."""
     AdminApiKeyRule().validate(config.get("admin_api_key"))
     if config.get("start_date") in (None, ""):
         raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
