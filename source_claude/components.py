@@ -1371,10 +1371,9 @@ class ShapedRecords(RecordExtractor):
 def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
     """The [starting_at, ending_at) a report request asked for; None if it named no such window."""
     query = request_query(response)
-    try:
+    with suppress(KeyError, ValueError):
         return utc_moment(query["starting_at"][0]), utc_moment(query["ending_at"][0])
-    except (KeyError, ValueError):
-        return None
+    return None
 
 
 def utc_moment(value: str) -> datetime:
@@ -1635,20 +1634,21 @@ class CursorAtBucketStart(StateMigration):
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         stream = getattr(self.declarative_stream, "name", None) or "this stream"
         if "state_type" in stream_state:
-            # The CDK's concurrent format (never written here): else the CDK resumes from its first slice's start.
-            value = date_ranges_cursor(stream_state)
+            # The CDK's concurrent format (never written here), read as the CDK resumes from it: else the CDK saves
+            # its first slice's start, however old; slices it cannot read are the value refused.
+            value = slices = stream_state.get("slices")
+            if isinstance(slices, list) and slices and all(isinstance(s, Mapping) for s in slices):
+                first = min(slices, key=lambda date_range: str(date_range.get("start")))
+                value = first.get("most_recent_cursor_value") or first.get("end")
             stream_state = {}
         else:
             value = stream_state[self.cursor_field]
         bucket = saved_cursor_bucket(value, self.bucket_width)
         if bucket is None:
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
-            raise AirbyteTracedException(
-                message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
-                         f"like {example}: reset {stream} (or drop it from the state) to read it again from "
-                         "start_date."),
-                failure_type=FailureType.config_error,
-            )
+            raise config_error(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC "
+                               f"date like {example}: reset {stream} (or drop it from the state) to read it again "
+                               "from start_date.")
         newest = (saved_cursor_bucket(self._newest_bucket.eval(self.config), self.bucket_width)
                   if self._newest_bucket else None)
         if newest is not None and bucket > newest:
@@ -1690,15 +1690,6 @@ class StartWithoutState(StateMigration):
             return stream_state
         lookback = parse_duration(self._lookback.eval(self.config) or "PT0S")
         return {self.cursor_field: (isoparse(start) + lookback).strftime(self.cursor_format)}
-
-
-def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
-    """The cursor a CDK date-range state resumes from: its first slice's newest value, else end; else the bad value."""
-    slices = stream_state.get("slices")
-    if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
-        return slices
-    first = min(slices, key=lambda date_range: str(date_range.get("start")))
-    return first.get("most_recent_cursor_value") or first.get("end")
 
 
 def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[datetime]:
@@ -2103,12 +2094,9 @@ class ConfigFieldRule(ValidationStrategy):
 
 
 def is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
+    with suppress(ValueError):
+        return hostname == "localhost" or ipaddress.ip_address(hostname).is_loopback
+    return False
 
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
