@@ -1560,9 +1560,6 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-GROUP_PREFIX = "group_"
-
-
 def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
     """One analytics row as a flat record: metrics flattened without their object's name, each group member a column
     named after its dimension (group_<name> if the record has a field so named), a row_key of bucket and group."""
@@ -1579,11 +1576,11 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
     key: List[Any] = [row["starting_at"]]
     for dimension in sorted(group):
         value = group[dimension]
-        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
+        record["group_" + dimension if dimension in own else dimension] = value
         if isinstance(value, dict):
             for column, member_value in flatten(value, {}, f"{dimension}_").items():
                 if column not in group:
-                    record[GROUP_PREFIX + column if column in own else column] = member_value
+                    record["group_" + column if column in own else column] = member_value
         if value is not None:
             key.append([dimension, identity(value)])
     record["row_key"] = stable_key(key)
@@ -1600,7 +1597,6 @@ def identity(value: Any) -> Any:
 
 # -- 3. State ----------------------------------------------------------------------------------------------------------
 
-# A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
 BUCKET_UNITS = {"1d": "day", "1h": "hour"}
 _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}))?$")
 
@@ -1801,25 +1797,21 @@ class AnalyticsWindows(CheckpointEachWindow):
         # The last bucket that ended by the refresh starts a day before the midnight at or before it.
         settled = (refreshed_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
                    - timedelta(days=1))
-        if settled.strftime("%Y-%m-%dT%H:%M:%SZ") < last_bucket:
-            self._say_days_held_back(refreshed_at, max(settled + timedelta(days=1), window_start), last_bucket)
+        if settled.strftime("%Y-%m-%dT%H:%M:%SZ") < last_bucket and not self._held_back_said:
+            # Said once per sync: windows are read in order, so every day from the first held back to the newest is.
+            self._held_back_said = True
+            first_held = max(settled + timedelta(days=1), window_start)
+            newest = max(utc_moment(self._newest_bucket.eval(self.config) or last_bucket), utc_moment(last_bucket))
+            days = (newest - first_held).days + 1
+            refreshed = refreshed_at.astimezone(timezone.utc)
+            logger.warning(f"{self.name} holds back {days} day{'s' if days != 1 else ''} ({first_held:%Y-%m-%d} to "
+                           f"{newest:%Y-%m-%d}): the Usage and Cost Analytics API says its data was last refreshed at "
+                           f"{refreshed:%Y-%m-%dT%H:%M:%SZ} (data_refreshed_at), so those days may still change. "
+                           "Their rows are not emitted and the state stays before them; a later sync reads them once "
+                           "the API has refreshed its data.")
         if settled < window_start:
             return None
         return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-    def _say_days_held_back(self, refreshed_at: datetime, first_held: datetime, last_bucket: str) -> None:
-        """Once per sync: windows are read in order, so every day from the first held back to the newest is."""
-        if self._held_back_said:
-            return
-        self._held_back_said = True
-        newest = max(utc_moment(self._newest_bucket.eval(self.config) or last_bucket), utc_moment(last_bucket))
-        days = (newest - first_held).days + 1
-        refreshed = refreshed_at.astimezone(timezone.utc)
-        logger.warning(f"{self.name} holds back {days} day{'s' if days != 1 else ''} ({first_held:%Y-%m-%d} to "
-                       f"{newest:%Y-%m-%d}): the Usage and Cost Analytics API says its data was last refreshed at "
-                       f"{refreshed:%Y-%m-%dT%H:%M:%SZ} (data_refreshed_at), so those days may still change. Their "
-                       "rows are not emitted and the state stays before them; a later sync reads them once the API "
-                       "has refreshed its data.")
 
 
 # -- 4. Config ---------------------------------------------------------------------------------------------------------
