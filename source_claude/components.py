@@ -1838,8 +1838,7 @@ NO_STREAM_READABLE = (
     "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
     "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
     "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
-    "from claude.ai > Organization settings > API."
-)
+    "from claude.ai > Organization settings > API.")
 # (organization_key, api) -> whether the key reads the API (None: the API said neither), and what the API said.
 _KEY_READS: Dict[Tuple[str, str], Tuple[Optional[bool], str]] = {}
 # (organization_key, stream) of each stream skipped so far: a stream read as another's parent is skipped once too.
@@ -2057,7 +2056,6 @@ class ConfigFieldRule(ValidationStrategy):
             raise config_error(f"{self.field} names a dimension twice: list each dimension once.")
 
     def validate_start(self, value: str, moment: datetime) -> None:
-        """Reading starts at the first midnight UTC at or after start_date: that day must have begun."""
         now = datetime.now(timezone.utc)
         if moment > now:
             raise config_error(
