@@ -1088,33 +1088,18 @@ if threading.current_thread() is threading.main_thread() and signal.getsignal(si
 
 # -- 2. Records --------------------------------------------------------------------------------------------------------
 
-# Nested objects whose members keep their own names when flattened: `server_tool_use.web_search_requests`
-# becomes `web_search_requests`. Every other nested object is flattened with its name as a prefix, so
-# `cache_creation.ephemeral_5m_input_tokens` becomes `cache_creation_ephemeral_5m_input_tokens`.
+# Objects flattened without their name as a prefix: `server_tool_use.web_search_requests` is `web_search_requests`.
 UNPREFIXED_OBJECTS = frozenset({"server_tool_use"})
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclass
 class ShapedRecords(RecordExtractor):
-    """Stands in for RecordExpander + FlattenFields + AddFields (a DpathExtractor for lists), which measured several
-    times slower per record, keep nothing from one page to the next and make USD through Jinja floats.
+    """Stands in for RecordExpander + FlattenFields + AddFields, which measured several times slower per record, keep
+    nothing from one page to the next and make USD through Jinja floats.
 
-    A page's items become the stream's records in the shape the manifest's `rows` names. Every shape reads the whole
-    page once and drops, with one warning per stream, an item of a window or day the request did not ask for (the
-    cursor never sees it); an item the slice's pages hold twice is emitted once (see SliceItems); a record it cannot
-    read ends the sync in one sentence. A money field (decimal text in cents) keeps its exact text and gets an exact
-    <field>_usd beside it; a page that sends one as a JSON number is parsed again with exact decimals (one search of
-    its bytes, no work per row). The shapes:
-    - report: each bucket's result rows, flattened (see flatten) with the bucket's bounds and a row_key of the bucket
-      start and the `key` dimensions;
-    - analytics: flat rows of daily buckets (see analytics_record); a bucket that ends after the page's
-      data_refreshed_at is not settled: its rows are held back, and AnalyticsWindows keeps the state before it;
-    - claude_code_usage, claude_code_model_usage: a Claude Code record, on the day its request asked for (a null date
-      is that day), as one row per actor, day, terminal and remote flag, or one per model of it (tools and models are
-      open sets that become columns or rows);
-    - list: a list's items as they are, keyed by the `key` fields.
-    """
+    Each shape (`rows`) drops, with one warning, an item outside the window or day asked for, emits an item read twice
+    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets an exact <field>_usd."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -1134,7 +1119,6 @@ class ShapedRecords(RecordExtractor):
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
         self._items = SliceItems(parameters.get("name") or "this stream")
         self._warned_outside = self._warned_watermark = self._fresh_slice = False
-        # Per analytics window (its requested start): the data_refreshed_at its pages named.
         self._refreshed: Dict[Any, Optional[datetime]] = {}
 
     def data_refreshed_at(self, window_start: datetime) -> Optional[datetime]:
@@ -1147,8 +1131,7 @@ class ShapedRecords(RecordExtractor):
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
                 page = loads_exact(response.content)
-            # Only analytics paging restarts (HTTP 410, see WindowRestarts): what its pages say of has_more tells a
-            # restart from a new window.
+            # Only analytics paging restarts (HTTP 410): its has_more tells a restart from a new window.
             self._fresh_slice = self._items.page(response, self.rows == "analytics" and page.get("has_more") is True)
             yield from self._shape(response, page, self._money if exact else ())
 
@@ -1193,7 +1176,7 @@ class ShapedRecords(RecordExtractor):
             if not self._items.first_time(response, record["row_key"], row, f"a row of {starting_at}"):
                 continue
             if refreshed_at is not None and utc_moment(row["ending_at"]) > refreshed_at:
-                continue  # not settled: read by a later sync (see AnalyticsWindows)
+                continue  # not settled: read by a later sync
             yield with_usd(record, money)
 
     def _claude_code_rows(self, response: requests.Response, page: Mapping[str, Any],
@@ -1226,8 +1209,7 @@ class ShapedRecords(RecordExtractor):
                            "emitted. Later ones are dropped without a warning.")
 
     def _watermark(self, refreshed: Any, response: requests.Response) -> Optional[datetime]:
-        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one: what
-        cannot be compared with a bucket's end cannot hold a row back, and the lookback re-reads unsettled days."""
+        """The page's data_refreshed_at as an aware time; None, with one warning per stream, if it is not one."""
         with suppress(TypeError, ValueError):
             refreshed_at = utc_moment(refreshed)
             if refreshed_at.tzinfo is not None:
@@ -1244,10 +1226,9 @@ class ShapedRecords(RecordExtractor):
 def requested_window(response: requests.Response) -> Optional[Tuple[datetime, datetime]]:
     """The [starting_at, ending_at) a report request asked for; None if it named no such window."""
     query = request_query(response)
-    try:
+    with suppress(KeyError, ValueError):
         return utc_moment(query["starting_at"][0]), utc_moment(query["ending_at"][0])
-    except (KeyError, ValueError):
-        return None
+    return None
 
 
 def utc_moment(value: str) -> datetime:
@@ -1257,8 +1238,7 @@ def utc_moment(value: str) -> datetime:
 
 @contextmanager
 def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[None]:
-    """Ends the sync in one sentence on a record the extractor cannot read (a row that is not an object, a field of
-    an unexpected type), instead of with a bare KeyError or AttributeError; no work per record."""
+    """Ends the sync in one sentence, not a bare KeyError or TypeError, on a record the extractor cannot read."""
     try:
         yield
     except (KeyError, IndexError, AttributeError, TypeError, ValueError, InvalidOperation) as error:
@@ -1273,10 +1253,7 @@ def unreadable_records_end_the_sync(response: requests.Response) -> Iterator[Non
 
 
 def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: str = "") -> MutableMapping[str, Any]:
-    """Adds every member of `obj` to `record` under `prefix`, a nested object's members at every depth as
-    <parent>_<child> (FlattenFields keeps parent names only where two leaves collide, DpathFlattenFields flattens one
-    level); members of an UNPREFIXED_OBJECTS object keep their own names, unless `obj` has a member so named. Members
-    nobody documented pass through the same way; lists and every other value as they are."""
+    """Adds obj's members to record, nested ones at every depth as <parent>_<child> (FlattenFields does not)."""
     for name, value in obj.items():
         if not isinstance(value, dict):
             record[prefix + name] = value
@@ -1293,7 +1270,6 @@ def flatten(obj: Mapping[str, Any], record: MutableMapping[str, Any], prefix: st
 
 
 def row_key(record: Mapping[str, Any], dimensions: Iterable[str]) -> str:
-    """A report row's key: the bucket start and every dimension value."""
     return stable_key([record["starting_at"], *(record.get(dimension) for dimension in dimensions)])
 
 
@@ -1303,7 +1279,7 @@ def stable_key(values: Sequence[Any]) -> str:
 
 
 def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> MutableMapping[str, Any]:
-    """Adds <field>_usd = cents / 100 beside each money field, exact: a JSON number whose text is the exact quotient."""
+    """Adds <field>_usd = cents / 100, exact, beside each money field."""
     for money_field in money_fields:
         usd = cents_to_usd(record.get(money_field))
         if usd is not None:
@@ -1311,20 +1287,14 @@ def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> M
     return record
 
 
-# Every decimal of at most this many significant digits is the shortest text of the double nearest to it (a double
-# holds 15.95 decimal digits), so that double is written back as exactly that decimal.
+# A decimal of at most this many significant digits is the shortest text of its nearest double (15.95 digits).
 FLOAT_EXACT_DIGITS = 15
 
 
 def exact_number(text: str) -> Any:
-    """A decimal's exact text as a value every runtime writes as a JSON number of exactly that value.
-
-    A float when the text has at most FLOAT_EXACT_DIGITS significant digits: every serializer (orjson in the CLI and
-    the manifest-only runtime, the Connector Builder's schema inference and response) writes such a float as its
-    shortest text, which is the decimal itself (trailing zeros aside: 2.50 is written 2.5). No arithmetic is ever done
-    in float. A longer decimal, which the API has never sent, stays an orjson Fragment of its text: written verbatim
-    by the CLI and the manifest-only runtime, but refused by the Builder's schema inference.
-    """
+    """A decimal's text as a value every runtime writes as a JSON number of exactly that value: a float up to
+    FLOAT_EXACT_DIGITS digits (written as its shortest text, the decimal itself; no arithmetic is done in float), else
+    an orjson Fragment (never sent by the API; verbatim in the CLI, refused by the Builder's schema inference)."""
     if len(text.lstrip("-").replace(".", "").lstrip("0")) <= FLOAT_EXACT_DIGITS:
         return float(text)
     return orjson.Fragment(text.encode())
@@ -1341,7 +1311,8 @@ def cents_to_usd(cents: Any) -> Optional[str]:
     if isinstance(cents, bool) or not isinstance(cents, (str, int, float, Decimal)):
         return None
     try:
-        amount = cents if isinstance(cents, Decimal) else Decimal(repr(cents) if isinstance(cents, float) else str(cents))
+        amount = (cents if isinstance(cents, Decimal)
+                  else Decimal(repr(cents) if isinstance(cents, float) else str(cents)))
     except InvalidOperation:
         return None
     if not amount.is_finite():
@@ -1351,8 +1322,7 @@ def cents_to_usd(cents: Any) -> Optional[str]:
 
 
 def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:
-    """A value parsed with exact decimals, ready for every runtime's serializer: a money field's number, at any depth,
-    as its decimal text (the schemas' string); any other Decimal (an exact JSON number) as an exact_number()."""
+    """A value parsed with exact decimals as every runtime writes it: money as decimal text, other Decimals exact."""
     if isinstance(value, Decimal):
         return exact_number(format(value, "f"))
     if isinstance(value, list):
@@ -1371,7 +1341,7 @@ CLAUDE_CODE_KEY = ("date", "actor_type", "actor_email_address", "actor_api_key_n
 
 
 def claude_code_actor(report_record: Mapping[str, Any], day: Optional[str]) -> MutableMapping[str, Any]:
-    """Who, when and where: the fields that identify a Claude Code record, plus its row_key."""
+    """The fields that identify a Claude Code record, and its row_key."""
     actor = report_record.get("actor") or {}
     identity: MutableMapping[str, Any] = {
         "date": day,
@@ -1412,32 +1382,30 @@ def claude_code_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str,
 
 def claude_code_model_usage_rows(actor: Mapping[str, Any], report_record: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """A claude_code_model_usage row per model of a Claude Code record."""
-    return [claude_code_model_row(actor, model_usage) for model_usage in report_record.get("model_breakdown") or ()]
-
-
-def claude_code_model_row(actor: Mapping[str, Any], model_usage: Mapping[str, Any]) -> MutableMapping[str, Any]:
-    tokens = model_usage.get("tokens") or {}
-    cost = model_usage.get("estimated_cost") or {}
-    model = model_usage.get("model")
-    usd = cents_to_usd(cost.get("amount"))
-    return {
-        **{name: actor[name] for name in (*CLAUDE_CODE_KEY, "organization_id")},
-        "usage_row_key": actor["row_key"],
-        "row_key": stable_key([actor["row_key"], model]),
-        "model": model,
-        "input_tokens": tokens.get("input"),
-        "output_tokens": tokens.get("output"),
-        "cache_read_tokens": tokens.get("cache_read"),
-        "cache_creation_tokens": tokens.get("cache_creation"),
-        "estimated_cost_cents": exact_json(cost.get("amount")),
-        "currency": cost.get("currency"),
-        "estimated_cost_usd": exact_number(usd) if usd is not None else None,
-    }
+    rows: List[Dict[str, Any]] = []
+    for model_usage in report_record.get("model_breakdown") or ():
+        tokens = model_usage.get("tokens") or {}
+        cost = model_usage.get("estimated_cost") or {}
+        model = model_usage.get("model")
+        usd = cents_to_usd(cost.get("amount"))
+        rows.append({
+            **{name: actor[name] for name in (*CLAUDE_CODE_KEY, "organization_id")},
+            "usage_row_key": actor["row_key"],
+            "row_key": stable_key([actor["row_key"], model]),
+            "model": model,
+            "input_tokens": tokens.get("input"),
+            "output_tokens": tokens.get("output"),
+            "cache_read_tokens": tokens.get("cache_read"),
+            "cache_creation_tokens": tokens.get("cache_creation"),
+            "estimated_cost_cents": exact_json(cost.get("amount")),
+            "currency": cost.get("currency"),
+            "estimated_cost_usd": exact_number(usd) if usd is not None else None,
+        })
+    return rows
 
 
 def utc_day(value: Any) -> Optional[str]:
-    """A Claude Code `date` as YYYY-MM-DD: the API has sent both `2025-08-08` and `2025-08-08T00:00:00Z`; None for
-    null (a TypeError for anything else that is not text, which makes the record unreadable)."""
+    """A Claude Code `date` (sent as `2025-08-08` and as `2025-08-08T00:00:00Z`) as YYYY-MM-DD; None for null."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -1447,24 +1415,12 @@ def utc_day(value: Any) -> Optional[str]:
     return isoparse(value).astimezone(timezone.utc).date().isoformat()
 
 
-# The Usage and Cost Analytics API (beta): flat rows {starting_at, ending_at, group{…}, usage{…} | cost{…}} instead
-# of buckets of results; a page cursor that expires (HTTP 410) when the data is refreshed (see WindowRestarts); a
-# data_refreshed_at watermark (see AnalyticsWindows). See docs/claude.md for what of this is documented and what
-# is inferred.
-ROW_FRAME = ("starting_at", "ending_at", "group")
-# The column of a group member named like one of the record's own fields (starting_at, row_key, a metric...).
-GROUP_PREFIX = "group_"
-
-
 def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -> MutableMapping[str, Any]:
-    """One analytics row as a flat record with its row_key (the bucket start and every grouped value, a nested object
-    by its `type` and ids). The metrics object (`usage` or `cost`), or an object the API added, is flattened as the
-    legacy reports' rows are, without its own name; every member of `group` is a column named after its dimension, a
-    nested object also <dimension>_<member> columns (unless a dimension has that name); a member named like one of the
-    record's own fields (the bucket, row_key, a metric, a <money_field>_usd) is group_<name> instead."""
+    """One analytics row as a flat record: metrics flattened without their object's name, each group member a column
+    named after its dimension (group_<name> if the record has a field so named), a row_key of bucket and group."""
     record: MutableMapping[str, Any] = {"starting_at": row["starting_at"], "ending_at": row["ending_at"]}
     for name, value in row.items():
-        if name in ROW_FRAME:
+        if name in ("starting_at", "ending_at", "group"):
             continue
         if isinstance(value, dict):
             flatten(value, record)
@@ -1475,11 +1431,11 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
     key: List[Any] = [row["starting_at"]]
     for dimension in sorted(group):
         value = group[dimension]
-        record[GROUP_PREFIX + dimension if dimension in own else dimension] = value
+        record["group_" + dimension if dimension in own else dimension] = value
         if isinstance(value, dict):
             for column, member_value in flatten(value, {}, f"{dimension}_").items():
                 if column not in group:
-                    record[GROUP_PREFIX + column if column in own else column] = member_value
+                    record["group_" + column if column in own else column] = member_value
         if value is not None:
             key.append([dimension, identity(value)])
     record["row_key"] = stable_key(key)
@@ -1487,8 +1443,7 @@ def analytics_record(row: Mapping[str, Any], money_fields: Sequence[str] = ()) -
 
 
 def identity(value: Any) -> Any:
-    """What identifies a group value: a nested object (an actor) by its type and ids, whose name or email may change
-    over the days a lookback re-reads; the whole object if it has no ids."""
+    """What identifies a group value: an actor by its type and ids, as its name or email may change between reads."""
     if not isinstance(value, dict):
         return value
     ids = {name: value[name] for name in sorted(value) if name == "type" or name == "id" or name.endswith("_id")}
@@ -1497,32 +1452,22 @@ def identity(value: Any) -> Any:
 
 # -- 3. State ----------------------------------------------------------------------------------------------------------
 
-# A report's bucket widths (the API's bucket_width), each named as a sentence names one bucket.
 BUCKET_UNITS = {"1d": "day", "1h": "hour"}
 _SAVED_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}))?$")
 
 
 @dataclass
 class CursorAtBucketStart(StateMigration):
-    """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moved to
-    the start of its UTC bucket (its day, or its hour for hourly buckets), in the cursor's own format, and no later than
-    the newest bucket a sync can read; an unreadable one refused in one sentence.
-
-    It exists because the CDK would send a saved cursor to the API as it is (a hand-edited or older
-    `2025-03-09T05:00:00Z` asks the daily reports for a range that is not whole days, which they refuse), reports an
-    unparseable cursor as an internal error with a traceback, and reads nothing, for good and silently, from a cursor
-    in the future; no declarative component normalizes or checks state.
-    """
+    """Stands in for the cursor's own reading of state, which neither normalizes nor checks it: a saved cursor moves to
+    the start of its UTC bucket, no later than the newest bucket; an unreadable one is refused in one sentence. The CDK
+    would send `2025-03-09T05:00:00Z` as is (the daily reports refuse part days), and read nothing from a future one."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str
-    # The cursor's format in state: "%Y-%m-%dT%H:%M:%SZ" for the reports, "%Y-%m-%d" for Claude Code.
     cursor_format: str
-    # The newest bucket a sync can read, in the cursor's format (interpolated, so it follows the clock): a saved cursor
-    # past it is read as it, with a warning, so the stream goes on from the lookback before it.
+    # Interpolated, so it follows the clock: a saved cursor past it is read as it, with a warning.
     newest_bucket: Optional[str] = None
-    # The stream's buckets, as the API's bucket_width names them: 1d (a cursor moves to its midnight) or 1h (to its hour).
     bucket_width: str = "1d"
     # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
@@ -1540,21 +1485,21 @@ class CursorAtBucketStart(StateMigration):
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         stream = getattr(self.declarative_stream, "name", None) or "this stream"
         if "state_type" in stream_state:
-            # The CDK's concurrent format, which this connector does not write: read it as the cursor it stands for
-            # (what the CDK would save from it), else the CDK saves its first slice's start, however old.
-            value = date_ranges_cursor(stream_state)
+            # The CDK's concurrent format (never written here), read as the CDK resumes from it: else the CDK saves
+            # its first slice's start, however old; slices it cannot read are the value refused.
+            value = slices = stream_state.get("slices")
+            if isinstance(slices, list) and slices and all(isinstance(s, Mapping) for s in slices):
+                first = min(slices, key=lambda date_range: str(date_range.get("start")))
+                value = first.get("most_recent_cursor_value") or first.get("end")
             stream_state = {}
         else:
             value = stream_state[self.cursor_field]
         bucket = saved_cursor_bucket(value, self.bucket_width)
         if bucket is None:
             example = datetime(2025, 1, 31, tzinfo=timezone.utc).strftime(self.cursor_format)
-            raise AirbyteTracedException(
-                message=(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC date "
-                         f"like {example}: reset {stream} (or drop it from the state) to read it again from "
-                         "start_date."),
-                failure_type=FailureType.config_error,
-            )
+            raise config_error(f"The saved state of {stream} has {self.cursor_field} {value!r}, which is not a UTC "
+                               f"date like {example}: reset {stream} (or drop it from the state) to read it again "
+                               "from start_date.")
         newest = (saved_cursor_bucket(self._newest_bucket.eval(self.config), self.bucket_width)
                   if self._newest_bucket else None)
         if newest is not None and bucket > newest:
@@ -1562,23 +1507,16 @@ class CursorAtBucketStart(StateMigration):
                 f"The saved state of {stream} has {self.cursor_field} {value!r}, which is past the newest {self._unit} "
                 f"there is to read: this sync reads it as {newest.strftime(self.cursor_format)}, with the lookback "
                 f"before it. If {self._unit}s before that are missing from the destination, reset the stream to read "
-                "them again."
-            )
+                "them again.")
             bucket = newest
         return {**stream_state, self.cursor_field: bucket.strftime(self.cursor_format)}
 
 
 @dataclass
 class StartWithoutState(StateMigration):
-    """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state:
-    for a stream without saved state, the state from which its sync reads from exactly `start`.
-
-    It exists because a cursor's start_datetime sees the config but not the state: a default start that follows the
-    clock (messages_usage_hourly's "30 days before now") would, as the cursor's start, also cut off a saved state
-    older than it, and the hours in between would never be read. As a state it applies only where there is none
-    (the first sync, and a full refresh); after that the saved state takes over. The cursor reads from its lookback
-    before a state, so the lookback is added to `start`.
-    """
+    """Stands in for a cursor start_datetime that follows the clock, which would also cut off an older saved state
+    (messages_usage_hourly's "30 days before now"): as a state, it applies only to a stream without one. The cursor
+    takes its lookback off a state, so `start` gets it added."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -1605,19 +1543,8 @@ class StartWithoutState(StateMigration):
         return {self.cursor_field: (isoparse(start) + lookback).strftime(self.cursor_format)}
 
 
-def date_ranges_cursor(stream_state: Mapping[str, Any]) -> Any:
-    """The cursor a state in the CDK's date-range format stands for, as the CDK resumes from it: its first slice's
-    newest cursor value, else that slice's end; the offending value, if its slices are not readable."""
-    slices = stream_state.get("slices")
-    if not isinstance(slices, list) or not slices or not all(isinstance(s, Mapping) for s in slices):
-        return slices
-    first = min(slices, key=lambda date_range: str(date_range.get("start")))
-    return first.get("most_recent_cursor_value") or first.get("end")
-
-
 def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[datetime]:
-    """The start of the UTC bucket a saved cursor (a date, or an RFC 3339 date-time) falls in: its midnight for 1d, its
-    hour for 1h; None if it is neither a date nor a date-time."""
+    """The start of the UTC bucket a saved date or RFC 3339 date-time falls in; None if it is neither."""
     if not isinstance(value, str) or not _SAVED_CURSOR.match(value):
         return None
     try:
@@ -1632,33 +1559,19 @@ def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[dateti
 
 @dataclass
 class CheckpointEachWindow(Retriever):
-    """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records:
-    checkpoints every window read whole, with or without rows, so that days without usage are not read again by every
-    sync.
-
-    The CDK's state is the newest record's cursor value, or the sync's start when a window has no records, and no
-    declarative option moves it past an empty window. This wrapper reads the window through the stream's own
-    retriever, then has the stream's cursor (which the CDK hands to the retriever, the one component that also knows
-    when a window has been read whole) observe the window's last bucket as it observes a record. A window that fails
-    midway is not checkpointed.
-
-    Being the one component that runs before a stream's first request, it also skips the stream, with one warning,
-    when the key cannot read its API (reads_api; see "What a key reads"), sending no request and claiming no window
-    as read; and once the API has rejected the key (stop_sync), a stream that failed reads none of its
-    other windows, so that it fails once, not once per window.
-    """
+    """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records: the
+    one component that knows a window was read whole, it has the cursor observe its last bucket, so days without usage
+    are not read again. It also skips a stream whose API the key cannot read, and, once the API rejected the key (stop_sync), reads
+    no further window of a stream that failed."""
 
     retriever: Retriever
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     # The start of the window's last bucket, in the cursor's format: the state a window read whole may claim.
     last_bucket_read: str
-    # Neither is written in the manifest. The stream's ConcurrentCursor: the CDK's factory passes it to the stream's
-    # retriever. The stream's name: the factory passes it too, and a stream's $parameters.name would set it as well
-    # (the CDK copies every $parameters key onto each component below it that has a field of that name).
+    # Neither is written in the manifest: the CDK's factory passes the stream's ConcurrentCursor and name.
     cursor: Any = None
     name: str = ""
-    # The API the stream reads (admin or analytics): a key that cannot read it skips the stream, with one warning.
     reads_api: str = "admin"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1671,10 +1584,7 @@ class CheckpointEachWindow(Retriever):
     def read_records(self, records_schema: Mapping[str, Any],
                      stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         if self._failed and stopped_by(self.config):
-            # The stream already failed, and the sync is stopped: its other windows send nothing and say nothing
-            # (one error per stream, not per window), and claim nothing, as a window closed without a record or a
-            # checkpoint leaves the state where it was.
-            return
+            return  # one error per stream, not per window; nothing claimed, so the state stays
         try:
             if self.is_skipped():
                 return  # no request, and no window claimed as read: the state stays
@@ -1685,12 +1595,9 @@ class CheckpointEachWindow(Retriever):
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
-        if last_bucket is None:
-            return
-        # Observed like a record of the window's last bucket, so the CDK keeps the newest value and checkpoints it
-        # when it closes the window, exactly as it does for the window's real records.
-        self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
-                                   associated_slice=stream_slice))
+        if last_bucket is not None:  # observed like a record, so the CDK checkpoints it as it does real records
+            self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
+                                       associated_slice=stream_slice))
 
     def is_skipped(self) -> bool:
         """Whether this key cannot read the stream's API (decided once, with one warning)."""
@@ -1707,18 +1614,12 @@ class CheckpointEachWindow(Retriever):
 @dataclass
 class AnalyticsWindows(CheckpointEachWindow):
     """CheckpointEachWindow for the analytics streams, as no declarative component reads a watermark from the response:
-    a window read whole is checkpointed up to its last settled bucket (one that ended by the data_refreshed_at its pages
-    named), and the first window says, in one info line, where the stream starts when start_date is older than the API
-    serves.
+    a window is checkpointed up to its last bucket that ended by data_refreshed_at (ShapedRecords holds back later
+    rows); one info line says where the stream starts when start_date is older than the API serves."""
 
-    It exists because the CDK checkpoints the newest record or nothing, and no declarative component reads a
-    watermark from the response; the extractor (ShapedRecords) holds back the unsettled rows.
-    """
-
-    # The earliest bucket the API serves (interpolated): the latest of 2026-01-01 and the first midnight within the
-    # last 365 days.
+    # Interpolated: the latest of 2026-01-01 and the first midnight within the last 365 days.
     earliest_bucket: str = ""
-    # The newest bucket this sync reads (interpolated): how far the days held back reach, for the warning.
+    # Interpolated: the newest bucket this sync reads, for the warning of days held back.
     newest_bucket: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -1726,8 +1627,7 @@ class AnalyticsWindows(CheckpointEachWindow):
         self._earliest_bucket = InterpolatedString.create(self.earliest_bucket, parameters=parameters)
         self._newest_bucket = InterpolatedString.create(self.newest_bucket, parameters=parameters)
         self._start_said = self._held_back_said = False
-        # The reset is the manifest's (RESET_PAGINATION, PaginationReset); its bound and sentences are these. A CDK
-        # without the factory keeps its own bound.
+        # The reset is the manifest's (RESET_PAGINATION); its bound and sentences are WindowRestarts'.
         if hasattr(self.retriever, "pagination_tracker_factory"):
             setattr(self.retriever, "pagination_tracker_factory", lambda: WindowRestarts(self.name or "this stream"))
 
@@ -1735,7 +1635,11 @@ class AnalyticsWindows(CheckpointEachWindow):
         skipped = super().is_skipped()
         if not skipped and not self._start_said:
             self._start_said = True
-            self._say_where_reading_starts()
+            earliest, start_date = self._earliest_bucket.eval(self.config), self.config.get("start_date")
+            if earliest and isinstance(start_date, str) and start_date[:10] < earliest[:10]:
+                logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: "
+                            "the Usage and Cost Analytics API serves nothing before 2026-01-01 or older than 365 "
+                            "days. messages_usage and cost_report carry the older history.")
         return skipped
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
@@ -1748,51 +1652,32 @@ class AnalyticsWindows(CheckpointEachWindow):
         # The last bucket that ended by the refresh starts a day before the midnight at or before it.
         settled = (refreshed_at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
                    - timedelta(days=1))
-        if settled.strftime("%Y-%m-%dT%H:%M:%SZ") < last_bucket:
-            self._say_days_held_back(refreshed_at, max(settled + timedelta(days=1), window_start), last_bucket)
+        if settled.strftime("%Y-%m-%dT%H:%M:%SZ") < last_bucket and not self._held_back_said:
+            # Said once per sync: windows are read in order, so every day from the first held back to the newest is.
+            self._held_back_said = True
+            first_held = max(settled + timedelta(days=1), window_start)
+            newest = max(utc_moment(self._newest_bucket.eval(self.config) or last_bucket), utc_moment(last_bucket))
+            days = (newest - first_held).days + 1
+            refreshed = refreshed_at.astimezone(timezone.utc)
+            logger.warning(f"{self.name} holds back {days} day{'s' if days != 1 else ''} ({first_held:%Y-%m-%d} to "
+                           f"{newest:%Y-%m-%d}): the Usage and Cost Analytics API says its data was last refreshed at "
+                           f"{refreshed:%Y-%m-%dT%H:%M:%SZ} (data_refreshed_at), so those days may still change. "
+                           "Their rows are not emitted and the state stays before them; a later sync reads them once "
+                           "the API has refreshed its data.")
         if settled < window_start:
             return None
         return min(last_bucket, settled.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-    def _say_days_held_back(self, refreshed_at: datetime, first_held: datetime, last_bucket: str) -> None:
-        """Once per sync, at the first window that holds days back: windows are read in order, so the days from
-        there to the newest bucket of the sync are all held back."""
-        if self._held_back_said:
-            return
-        self._held_back_said = True
-        newest = max(utc_moment(self._newest_bucket.eval(self.config) or last_bucket), utc_moment(last_bucket))
-        days = (newest - first_held).days + 1
-        refreshed = refreshed_at.astimezone(timezone.utc)
-        logger.warning(f"{self.name} holds back {days} day{'s' if days != 1 else ''} ({first_held:%Y-%m-%d} to "
-                       f"{newest:%Y-%m-%d}): the Usage and Cost Analytics API says its data was last refreshed at "
-                       f"{refreshed:%Y-%m-%dT%H:%M:%SZ} (data_refreshed_at), so those days may still change. Their "
-                       "rows are not emitted and the state stays before them; a later sync reads them once the API "
-                       "has refreshed its data.")
-
-    def _say_where_reading_starts(self) -> None:
-        earliest = self._earliest_bucket.eval(self.config)
-        start_date = self.config.get("start_date")
-        if not earliest or not isinstance(start_date, str) or start_date[:10] >= earliest[:10]:
-            return
-        logger.info(f"{self.name} starts at {earliest[:10]} at the earliest, not at start_date {start_date}: the Usage "
-                    "and Cost Analytics API serves nothing before 2026-01-01 or older than 365 days. messages_usage "
-                    "and cost_report carry the older history.")
 
 
 # -- 4. Config ---------------------------------------------------------------------------------------------------------
 
 # -- What a key reads --------------------------------------------------------------------------------------------------
-# Documented: a Claude Console organization's Admin key (sk-ant-admin01-...) reads the Admin API and the Usage and
-# Cost Analytics API; a Claude Enterprise organization's key (sk-ant-api01-..., created in claude.ai with the
-# read:analytics scope) reads the Usage and Cost Analytics API only ("an Analytics API key cannot call the Admin
-# API"); a personal or service-account key that is not workspace-scoped reads the Admin API. Workspace keys read
-# neither, and share the sk-ant-api prefix with those, so beyond sk-ant-admin a key is asked, once per sync, before a
-# stream of an API it may not read sends its first request. Every key finds every stream: the key kind decides what
-# a sync skips, not the catalog (docs/claude.md, "Key kinds", says why). A stream names its API in reads_api.
+# Documented: an Admin key (sk-ant-admin01-...) reads both APIs; a Claude Enterprise Analytics key (sk-ant-api01-...,
+# read:analytics) only the Usage and Cost Analytics API; a personal or service-account key the Admin API; a workspace
+# key neither. Those share the sk-ant-api prefix, so such a key is asked, once per sync, before a stream of an API it
+# may not read sends its first request. The key kind decides what a sync skips, not the catalog (docs/claude.md).
 
 ADMIN_API, ANALYTICS_API = "admin", "analytics"
-ADMIN_KEY_PREFIX = "sk-ant-admin"
-ADMIN_KEY_READS = (ADMIN_API, ANALYTICS_API)
 # Per API: its name in a sentence, and the path, parameters and headers of one small request of the last whole day.
 KEY_PROBES = {
     ADMIN_API: ("the Admin API", "/v1/organizations/usage_report/messages", {"bucket_width": "1d"}, {}),
@@ -1800,18 +1685,15 @@ KEY_PROBES = {
                     {"time_bucket_width": "1d"}, {"anthropic-beta": "analytics-usage-cost-2026-08-24"}),
 }
 ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
-# A probe that gets no answer says nothing of the key: the stream's own requests then say what went wrong, so the
-# probe waits little: as long as a retry-after asks, else 2 s, then 4 s (plus the CDK's second each).
-KEY_PROBE_RETRIES = 2
-# For the same reason the CDK's error line when the retries run out (with a traceback) is not logged.
+# A probe that gets no answer says nothing of the key (the stream's own requests then say what went wrong), so it
+# retries twice, and the CDK's error line when its retries run out is not logged.
 KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
 KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
     "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
     "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
     "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
-    "from claude.ai > Organization settings > API."
-)
+    "from claude.ai > Organization settings > API.")
 # (organization_key, api) -> whether the key reads the API (None: the API said neither), and what the API said.
 _KEY_READS: Dict[Tuple[str, str], Tuple[Optional[bool], str]] = {}
 # (organization_key, stream) of each stream skipped so far: a stream read as another's parent is skipped once too.
@@ -1820,11 +1702,10 @@ _KEY_READS_LOCK = threading.Lock()
 
 
 def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester] = None) -> Optional[bool]:
-    """Whether this config's key reads `api`: True or False once the API has said, None while it has said neither
-    (an error that is not about the key) or, without a stream's requester to ask it with, has not been asked."""
+    """Whether this config's key reads `api`; None while the API has said neither, or without a requester to ask."""
     key = config.get("admin_api_key")
-    if isinstance(key, str) and key.startswith(ADMIN_KEY_PREFIX):
-        return api in ADMIN_KEY_READS  # documented: nothing to ask
+    if isinstance(key, str) and key.startswith("sk-ant-admin"):
+        return api in (ADMIN_API, ANALYTICS_API)  # documented: nothing to ask
     asked = (organization_key(config), api)
     with _KEY_READS_LOCK:
         if asked not in _KEY_READS and requester is not None:
@@ -1833,10 +1714,7 @@ def key_reads(config: Mapping[str, Any], api: str, requester: Optional[Requester
 
 
 def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Optional[bool], str]:
-    """Whether `api` reads this key, and what it said: one request sent as a stream's HttpRequester sends its own,
-    through the CDK's HttpClient with that requester's authenticator (the organization's pace, the masked key, the
-    bounded response), API budget, timeouts and headers, and retries of 429, 5xx and no answer. Every other 4xx is
-    an answer, not an error."""
+    """Whether `api` reads this key, and what it said: one request with the stream's authenticator, budget, timeouts."""
     name, path, params, headers = KEY_PROBES[api]
     now = datetime.now(timezone.utc)
     starting_at = f"{now - timedelta(days=1):%Y-%m-%dT00:00:00Z}"
@@ -1848,7 +1726,7 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
              ExponentialBackoffStrategy(factor=1, config=config, parameters={})]
     client = HttpClient(name=f"{api}_key_probe", logger=KEY_PROBE_LOGGER, backoff_strategy=waits,
                         error_handler=DefaultErrorHandler(config=config, parameters={}, response_filters=[answers],
-                                                          max_retries=KEY_PROBE_RETRIES),
+                                                          max_retries=2),
                         authenticator=requester.get_authenticator(), api_budget=getattr(requester, "api_budget", None),
                         request_timeout=(requester.connect_timeout_in_seconds, requester.read_timeout_in_seconds))
     try:
@@ -1860,15 +1738,13 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
         if error.failure_type == FailureType.config_error:
             raise  # not the API's: the sync was stopped, or the key refused before any request
         return None, f"{name}: no answer"
-    said = f"{name} answered HTTP {response.status_code}"
-    message = api_error_message(response)
-    said = f"{said}: {message.rstrip('.')}" if message else said  # the answers are joined with semicolons
+    message = api_error_message(response)  # the answers are joined with semicolons: no full stop
+    said = f"{name} answered HTTP {response.status_code}" + (f": {message.rstrip('.')}" if message else "")
     return (True if response.ok else False if response.status_code in (401, 403) else None), said
 
 
 def forget_key_access() -> None:
-    """Forgets what every key was found to read, and every stopped sync: for tests, which run many syncs in one
-    process."""
+    """For tests, which run many syncs in one process: forgets what keys read, and stopped syncs."""
     with _KEY_READS_LOCK:
         _KEY_READS.clear()
         _SKIPS_SAID.clear()
@@ -1876,8 +1752,7 @@ def forget_key_access() -> None:
 
 
 def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requester: Requester) -> bool:
-    """Whether a stream of `api` must be skipped because the key cannot read that API (said once, in a warning);
-    ends the sync in one sentence if the key reads neither API. The API is asked with the stream's requester."""
+    """Whether a stream must be skipped as the key cannot read its API (one warning); ends the sync if it reads none."""
     if key_reads(config, api, requester) is not False:
         return False
     if all(key_reads(config, other, requester) is False for other in KEY_PROBES):
@@ -1900,8 +1775,7 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requ
 
 
 def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str, Any]]) -> Optional[str]:
-    """For check, once it has read its stream: which of the manifest's streams a sync skips for this key, as the API
-    has answered so far (nothing more is asked); None if none."""
+    """For check: which streams a sync skips for this key, as the API has answered so far; None if none."""
     apis = {stream["name"]: stream["retriever"].get("reads_api", ADMIN_API) for stream in streams}
     skipped = [name for name, api in apis.items() if key_reads(config, api) is False]
     if not skipped:
@@ -1912,8 +1786,7 @@ def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str,
 
 
 def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
-    """For check: what a sync cannot read yet, in one sentence, while no whole UTC day from start_date has ended;
-    else None."""
+    """For check: why a sync reads nothing yet, while no whole UTC day from start_date has ended; else None."""
     first_day = first_whole_utc_day(parse_config_datetime(config["start_date"], "start_date"))
     if first_day + timedelta(days=1) <= now:
         return None
@@ -1924,32 +1797,20 @@ def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[st
 
 
 # -- The key in every form it could be printed in ----------------------------------------------------------------------
-# The CDK masks each secret of the config where it appears verbatim. An error can quote the key escaped instead (a
-# header value in `requests`' error is repr()'d, a JSON log escapes it), or split where it holds a character no key
-# has: each of those forms is masked too.
+# The CDK masks the key where it appears verbatim; an error can quote it escaped (repr, JSON) or split where it holds
+# a character no key has.
 
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
-# Runs of printable text shorter than this are not secret on their own (the key's public prefix is 15 characters).
-MASKED_RUN_LENGTH = 8
 
 
 def mask_key(key: Any) -> None:
-    """Masks the key, and every form an error or log could print it in, in all output from here on.
-
-    Called wherever the key is taken from the config (the key rule, the authenticator): the CDK's entrypoint replaces
-    the list of secrets with the verbatim key when a command starts, after the source was built.
-    """
+    """Masks every form of the key from here on (the CDK's entrypoint resets its secrets after the source is built)."""
     if isinstance(key, str) and key:
-        update_secrets(key_forms(key))
-
-
-def key_forms(key: str) -> List[str]:
-    """The key as it is, escaped (repr, JSON, \\u escapes, URL encoding), and each run of printable ASCII in it:
-    longest first, so that a whole key is masked before a part of it."""
-    forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
-             quote(key, safe="")}
-    forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= MASKED_RUN_LENGTH)
-    return sorted(forms, key=len, reverse=True)
+        forms = {key, repr(key)[1:-1], json.dumps(key)[1:-1], key.encode("unicode_escape").decode("ascii"),
+                 quote(key, safe="")}
+        # Runs of 8 or more printable characters: shorter ones are not secret alone (the public prefix has 15).
+        forms.update(run for run in PRINTABLE_ASCII.findall(key) if len(run) >= 8)
+        update_secrets(sorted(forms, key=len, reverse=True))  # longest first: a whole key before a part of it
 
 
 def describe_character(character: str) -> str:
@@ -1964,10 +1825,8 @@ def describe_character(character: str) -> str:
 
 @dataclass
 class AdminApiKeyRule(ValidationStrategy):
-    """Stands in for a `pattern` in the spec, whose error would quote the key without saying what is wrong with it:
-    admin_api_key, a key pasted whole. No prefix is refused: a Claude Enterprise organization's Analytics key
-    (sk-ant-api01-..., read:analytics) shares the prefix of regular API keys, so what a key reads is asked of the API
-    (key_reads)."""
+    """Stands in for a `pattern` in the spec, whose error would quote the key without saying what is wrong with it.
+    No prefix is refused: an Enterprise Analytics key shares the sk-ant-api prefix, so the API is asked (key_reads)."""
 
     def validate(self, key: Any) -> None:
         mask_key(key)
@@ -1977,14 +1836,11 @@ class AdminApiKeyRule(ValidationStrategy):
 
 
 def key_problem(key: Any) -> Optional[str]:
-    """What keeps admin_api_key from being sent as it is, in one sentence that does not quote it; None if nothing.
-
-    Said before any request: `requests` would refuse a header holding such a key with the key, escaped, in its error.
-    """
+    """What keeps admin_api_key from being sent, said before `requests` refuses it with the key escaped in its error."""
     if not isinstance(key, str) or not key.strip():
         return ("admin_api_key is missing: create an Admin key (sk-ant-admin...) in the Claude Console under Settings "
-                f"> Admin keys ({ADMIN_KEYS_URL}) and paste it in (a Claude Enterprise organization uses its Analytics "
-                "API key with the read:analytics scope).")
+                "> Admin keys (https://console.anthropic.com/settings/admin-keys) and paste it in (a Claude Enterprise "
+                "organization uses its Analytics API key with the read:analytics scope).")
     if key != key.strip():
         return "admin_api_key has spaces or line breaks around it: paste the key again without them."
     if PRINTABLE_ASCII.fullmatch(key):
@@ -1997,13 +1853,10 @@ def key_problem(key: Any) -> Optional[str]:
 
 
 # -- Config rules ------------------------------------------------------------------------------------------------------
-# Each rule says in one sentence what is wrong with the config and how to fix it. The manifest runs the one-field
-# rules (its spec's config_normalization_rules, a DpathValidator per field, in every runtime); whole_config_rules()
-# needs several fields, or an absent one, which a DpathValidator never sees.
+# The manifest runs the one-field rules (DpathValidators); whole_config_rules() needs several fields, or an absent one.
 
-ADMIN_KEYS_URL = "https://console.anthropic.com/settings/admin-keys"
 DEFAULT_API_URL = "https://api.anthropic.com"
-# The dates a config may name: the API holds nothing older, and the cursors' arithmetic must stay within datetime's.
+# The API holds nothing older, and the cursors' arithmetic must stay within datetime's range.
 EARLIEST_CONFIG_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST_CONFIG_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
@@ -2015,9 +1868,8 @@ def config_error(message: str) -> AirbyteTracedException:
 @dataclass
 class ConfigFieldRule(ValidationStrategy):
     """Stands in for the spec's JSON schema check alone, whose messages ("32 is greater than the maximum of 31") name
-    neither the field nor the fix. What is valid is the field's schema in the spec (`properties`, by
-    reference); this words it, and adds what a JSON schema cannot say: a real calendar day, a start_date whose first
-    whole UTC day has begun (starts_reading), an api_url (url) that is https unless local and holds no password."""
+    neither the field nor the fix: words the field's schema (`properties`), and adds a real calendar day, a start_date
+    whose first whole UTC day has begun, and an api_url that is https unless local and holds no password."""
 
     field: str
     properties: Mapping[str, Any]
@@ -2029,8 +1881,7 @@ class ConfigFieldRule(ValidationStrategy):
         schema = self.properties[self.field]
         if value is None or (value == "" and schema["type"] == "string"):
             return
-        # The schema's keywords (type, maximum, enum, uniqueItems, pattern...) the value fails.
-        fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}
+        fails = {error.validator for error in Draft7Validator(schema).iter_errors(value)}  # type, maximum, enum...
         if schema["type"] == "integer" and (fails or isinstance(value, float)):  # JSON schema takes 3.0 for 3
             unit = re.search(r"\((\w+)\)$", schema["title"])  # what the number counts: "Lookback Window (days)"
             advice = self.advice or f"the default, {schema.get('default')}, suits most organizations."
@@ -2061,7 +1912,6 @@ class ConfigFieldRule(ValidationStrategy):
             raise config_error(f"{self.field} names a dimension twice: list each dimension once.")
 
     def validate_start(self, value: str, moment: datetime) -> None:
-        """Reading starts at the first midnight UTC at or after start_date: that day must have begun."""
         now = datetime.now(timezone.utc)
         if moment > now:
             raise config_error(
@@ -2074,7 +1924,6 @@ class ConfigFieldRule(ValidationStrategy):
                 f"at or after it ({first_day:%Y-%m-%dT%H:%M:%SZ}), so set {self.field} to a date.")
 
     def validate_url(self, api_url: Any, default: str) -> None:
-        """An http(s) URL, and https unless it is this machine (the Admin key must only travel encrypted)."""
         if isinstance(api_url, str) and "@" in api_url:
             # Not echoed: what comes before the @ is a user name and password (or the key) pasted into the URL.
             raise config_error(f"{self.field} has a user name or password in it (the part before an @), which the "
@@ -2091,18 +1940,13 @@ class ConfigFieldRule(ValidationStrategy):
 
 
 def is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
+    with suppress(ValueError):
+        return hostname == "localhost" or ipaddress.ip_address(hostname).is_loopback
+    return False
 
 
 def whole_config_rules(config: Mapping[str, Any]) -> None:
-    """The rules a DpathValidator cannot run: the two required fields present, and end_date leaving a whole UTC day
-    after start_date (the manifest-only runtime and the Builder have the spec's `required` and an empty read). A date
-    that is not one is left to its field's rule, which runs right after (source.py)."""
+    """The rules a DpathValidator cannot run: required fields present (not every runtime checks), dates that agree."""
     AdminApiKeyRule().validate(config.get("admin_api_key"))
     if config.get("start_date") in (None, ""):
         raise config_error("start_date is missing: set it to the first UTC day to replicate, for example 2025-01-01.")
@@ -2119,13 +1963,6 @@ def whole_config_rules(config: Mapping[str, Any]) -> None:
         raise config_error(
             f"end_date {config['end_date']} leaves no whole UTC day after start_date {config['start_date']}, so "
             f"there would be nothing to read: set end_date to {first_day + timedelta(days=1):%Y-%m-%d} or later.")
-    hourly_start_date_rules(config, start, end, hourly_start)
-
-
-def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Optional[datetime],
-                            hourly_start: Optional[datetime]) -> None:
-    """hourly_start_date not before start_date, and leaving a whole UTC hour to read (elsewhere than in the package,
-    the hourly cursor starts at start_date at the earliest, and an empty range reads nothing)."""
     if hourly_start is None:
         return
     value = config["hourly_start_date"]
@@ -2133,7 +1970,9 @@ def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Opt
         raise config_error(
             f"hourly_start_date {value} is before start_date {config['start_date']}, and nothing before start_date is "
             "read: set hourly_start_date on or after start_date, or leave it empty to read the last 30 days.")
-    first_hour = first_whole_utc_hour(hourly_start)
+    first_hour = hourly_start.replace(minute=0, second=0, microsecond=0)  # where messages_usage_hourly starts
+    if first_hour != hourly_start:
+        first_hour += timedelta(hours=1)
     if first_hour > datetime.now(timezone.utc):
         raise config_error(
             f"hourly_start_date {value} leaves no whole UTC hour to read yet (reading starts at "
@@ -2145,8 +1984,7 @@ def hourly_start_date_rules(config: Mapping[str, Any], start: datetime, end: Opt
 
 
 def parse_config_datetime(value: Any, key: str) -> Optional[datetime]:
-    """A config date or date-time as an aware UTC datetime; a date means midnight UTC; no offset means UTC. Its form
-    is the spec's pattern, checked before (ConfigFieldRule)."""
+    """A config date (midnight UTC) or date-time (UTC if it has no offset) as an aware UTC datetime."""
     if value is None or value == "":
         return None
     try:
@@ -2170,9 +2008,3 @@ def first_whole_utc_day(moment: datetime) -> datetime:
     """The first midnight UTC at or after `moment`: where reading starts, so no data before start_date is asked for."""
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight if midnight == moment else midnight + timedelta(days=1)
-
-
-def first_whole_utc_hour(moment: datetime) -> datetime:
-    """The first whole hour UTC at or after `moment`: where messages_usage_hourly starts reading."""
-    hour = moment.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == moment else hour + timedelta(hours=1)
