@@ -140,8 +140,12 @@ class Engagement:
         return [combined[key] for key in sorted(combined)]
 
     def stage(self, endpoint: str, day: date) -> int:
-        """How far a day's revisions have gone: FINAL_STAGE once it is that many days behind the latest day."""
-        return min(FINAL_STAGE, (self.latest_day(endpoint) - day).days)
+        """How far a day's revisions have gone: FINAL_STAGE once it is that many days behind the latest day.
+        Summaries are revised with the users they count, so they go by the users' latest day."""
+        return max(0, min(FINAL_STAGE, (self._revised_until(endpoint_name(endpoint)) - day).days))
+
+    def _revised_until(self, name: str) -> date:
+        return self.latest_day("users" if name == "summaries" else name)
 
     def _check_served(self, name: str, day: date) -> None:
         if not FLOOR <= day <= self.latest_day(name):
@@ -150,7 +154,8 @@ class Engagement:
     # -- a day's rows -------------------------------------------------------------------------------------
 
     def _day_rows(self, name: str, day: date, stage: int) -> List[Row]:
-        key = (name, day, stage)
+        # A summary also counts the 29 days before it, whose stages follow from the users' latest day.
+        key = (name, day, stage, self._revised_until(name))
         with self._lock:
             if key in self._rows:
                 self._rows.move_to_end(key)
