@@ -17,7 +17,8 @@ import random
 import threading
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from functools import cached_property
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from .organization import Organization
 
@@ -66,6 +67,15 @@ UNDOCUMENTED_PLUGIN_COUNT = "command_invocation_count"
 Row = Dict[str, Any]
 
 
+class Traits(NamedTuple):
+    """Who does what, as masks over the seat holders (bit i: the i-th person by email)."""
+    regulars: int  # use Claude most weekdays
+    occasional: int  # now and then: weekly and monthly active counts differ
+    code_users: int  # the others never used Claude Code: claude_code_metrics null
+    cowork_users: int  # the others: cowork_metrics null
+    undocumented: int  # rows that carry UNDOCUMENTED_USER_OBJECT
+
+
 class Engagement:
     """The engagement reports of one organization at the stand-in's clock.
 
@@ -82,19 +92,30 @@ class Engagement:
         self._lock = threading.Lock()
         self._masks: Dict[Tuple[date, str], int] = {}
         self._rows: "OrderedDict[Tuple[Any, ...], List[Row]]" = OrderedDict()
-        rng = random.Random(f"{organization.seed}:engagement")
+
+    # Built on first use: most stand-ins never serve engagement, and every test starts one.
+
+    @cached_property
+    def people(self) -> List[Tuple[str, str]]:
+        """(user id, email) of every seat holder, by email: bit i of every mask is the i-th person, so a mask's set
+        bits come out in the users' row order."""
+        rng = random.Random(f"{self.organization.seed}:engagement:people")
         names = [f"{FIRST_NAMES[i % 30]}.{LAST_NAMES[i // 30 % 30]}{i // 900 or ''}@acme.example"
                  for i in range(SEAT_HOLDERS)]
-        # Bit i of every mask is the i-th person by email, so a mask's set bits come out in the users' row order.
-        self.people = [(_id(rng, "user_"), email) for email in sorted(names)]
+        return [(_id(rng, "user_"), email) for email in sorted(names)]
+
+    @cached_property
+    def traits(self) -> "Traits":
+        rng = random.Random(f"{self.organization.seed}:engagement:traits")
         bits = lambda: rng.getrandbits(SEAT_HOLDERS)  # noqa: E731
-        self.engaged = bits() | bits() | bits()  # the rest hold a seat and never use it
-        # Regulars use Claude most weekdays, the others now and then: weekly and monthly counts differ.
-        self.regulars = self.engaged & (bits() | bits())
-        self.occasional = self.engaged & ~self.regulars
-        self.code_users = bits() | bits()  # the others never used Claude Code: claude_code_metrics null
-        self.cowork_users = bits() & bits()
-        self.undocumented_users = bits() & bits() & bits()
+        engaged = bits() | bits() | bits()  # the rest hold a seat and never use it
+        regulars = engaged & (bits() | bits())
+        return Traits(regulars=regulars, occasional=engaged & ~regulars, code_users=bits() | bits(),
+                      cowork_users=bits() & bits(), undocumented=bits() & bits() & bits())
+
+    @cached_property
+    def projects(self) -> List[Row]:
+        rng = random.Random(f"{self.organization.seed}:engagement:projects")
         founded = datetime.combine(FLOOR - timedelta(days=200), datetime.min.time(), timezone.utc)
         projects = []
         for index in range(PROJECTS):
@@ -103,7 +124,7 @@ class Engagement:
             projects.append({"project_id": _id(rng, "claude_proj_"), "project_name": f"Project {index:03d}",
                              "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                              "created_by": {"id": creator_id, "email_address": creator_email}})
-        self.projects = sorted(projects, key=lambda project: project["project_id"])
+        return sorted(projects, key=lambda project: project["project_id"])
 
     # -- the API for tests -------------------------------------------------------------------------------
 
@@ -167,7 +188,7 @@ class Engagement:
             rows = self._revised(name, day, stage, final)
         with self._lock:
             self._rows[key] = rows
-            while len(self._rows) > 24:
+            while len(self._rows) > 16:  # a users day is about 1.5 MB
                 self._rows.popitem(last=False)
         return rows
 
@@ -194,15 +215,16 @@ class Engagement:
         rng = random.Random(f"{self.organization.day_seed(day)}:{kind}")
         bits = lambda: rng.getrandbits(SEAT_HOLDERS)  # noqa: E731
         if kind == "active":
+            regulars, occasional = self.traits.regulars, self.traits.occasional
             weekday = day.weekday()
             if weekday >= 5:
-                mask = bits() & bits() & self.regulars | bits() & bits() & bits() & bits() & bits() & self.occasional
+                mask = bits() & bits() & regulars | bits() & bits() & bits() & bits() & bits() & occasional
             elif weekday == PEAK_WEEKDAY:
-                mask = (bits() | bits() | bits() & bits()) & self.regulars | bits() & bits() & bits() & self.occasional
+                mask = (bits() | bits() | bits() & bits()) & regulars | bits() & bits() & bits() & occasional
                 while (mask & ~self._late_mask(day, 0)).bit_count() < PEAK_MINIMUM:  # even before revisions
-                    mask |= bits() & bits() & self.occasional
+                    mask |= bits() & bits() & occasional
             else:
-                mask = (bits() | bits() & bits()) & self.regulars | bits() & bits() & bits() & bits() & self.occasional
+                mask = (bits() | bits() & bits()) & regulars | bits() & bits() & bits() & bits() & occasional
         else:  # "late:<stage>": users first reported at that stage
             mask = bits() & bits() & bits() & bits() & bits() & bits()
         with self._lock:
@@ -232,9 +254,9 @@ class Engagement:
                for period, _ in PERIODS},
             "assigned_seat_count": seats,
             "pending_invite_count": rng.randint(3, 40),
-            **{f"cowork_{period}_active_user_count": (unions[days] & self.cowork_users).bit_count()
+            **{f"cowork_{period}_active_user_count": (unions[days] & self.traits.cowork_users).bit_count()
                for period, days in PERIODS},
-            **{f"claude_code_{period}_active_user_count": (unions[days] & self.code_users).bit_count()
+            **{f"claude_code_{period}_active_user_count": (unions[days] & self.traits.code_users).bit_count()
                for period, days in PERIODS},
         }
 
@@ -257,16 +279,16 @@ def _users(engagement: Engagement, day: date, rng: random.Random) -> List[Row]:
             "last_activity_date": day.isoformat(),
         }
         row["chat_metrics"]["message_count"] += 1 + n(40 * heavy)
-        if engagement.code_users >> index & 1:
+        if engagement.traits.code_users >> index & 1:
             row["claude_code_metrics"] = {
                 "core_metrics": {"commit_count": n(9), "distinct_session_count": n(12),
                                  "lines_of_code": {"added_count": n(900 * heavy), "removed_count": n(300 * heavy)},
                                  "pull_request_count": n(4)},
                 "tool_actions": {tool: {"accepted_count": n(30), "rejected_count": n(5)} for tool in EDIT_TOOLS},
             }
-        if engagement.cowork_users >> index & 1:
+        if engagement.traits.cowork_users >> index & 1:
             row["cowork_metrics"] = {"distinct_session_count": n(6), "message_count": n(60)}
-        if engagement.undocumented_users >> index & 1:
+        if engagement.traits.undocumented >> index & 1:
             row[UNDOCUMENTED_USER_OBJECT] = {"distinct_design_count": n(5), "exported_design_count": n(3)}
         if index % 11 == 0:
             row[UNDOCUMENTED_USER_COUNT] = n(20)
