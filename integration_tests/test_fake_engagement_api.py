@@ -305,6 +305,12 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_others(api) -> None:
     assert other.rows("users", WEDNESDAY) != api.engagement.rows("users", WEDNESDAY)
 
 
+def test_the_truth_is_a_copy_a_test_may_change(api) -> None:
+    truth = api.engagement.rows("skills", WEDNESDAY)
+    truth[0]["date"] = WEDNESDAY.isoformat()
+    assert "date" not in served(api, ANALYTICS_SKILLS_PATH, {"date": WEDNESDAY.isoformat()})[0]
+
+
 # -- range mode and summaries -------------------------------------------------------------------------------
 
 

@@ -20,6 +20,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
+import orjson
+
 from .organization import Organization
 
 FLOOR = date(2026, 1, 1)  # ✅ "No earlier than 2026-01-01"
@@ -80,7 +82,7 @@ class Engagement:
     """The engagement reports of one organization at the stand-in's clock.
 
     For tests: `rows(endpoint, day)` and `range_rows(endpoint, starting_date, ending_date)` are exactly the rows the
-    stand-in serves now (all pages, in order); `latest_day(endpoint)` is the newest day it serves, which
+    stand-in serves now (all pages, in order), as copies a test may change; `latest_day(endpoint)` is the newest day it serves, which
     `set_latest_day` pins (None follows the clock again). `endpoint` is a path or its name after `analytics/`.
     """
 
@@ -139,15 +141,19 @@ class Engagement:
         else:
             self._pinned[name] = day
 
-    def rows(self, endpoint: str, day: date) -> List[Row]:
-        """The rows served for one day (for summaries: the day's one row)."""
+    def rows(self, endpoint: str, day: date, copy: bool = True) -> List[Row]:
+        """The rows served for one day (for summaries: the day's one row); copy=False shares the stand-in's own."""
         name = endpoint_name(endpoint)
         self._check_served(name, day)
-        return self._day_rows(name, day, self.stage(name, day))
+        rows = self._day_rows(name, day, self.stage(name, day))
+        return orjson.loads(orjson.dumps(rows)) if copy else rows
 
-    def range_rows(self, endpoint: str, starting_date: date, ending_date: date) -> List[Row]:
+    def range_rows(self, endpoint: str, starting_date: date, ending_date: date, copy: bool = True) -> List[Row]:
         """The rows served for [starting_date, ending_date): for summaries one per day, else one per entity."""
-        name = endpoint_name(endpoint)
+        rows = self._range_rows(endpoint_name(endpoint), starting_date, ending_date)
+        return orjson.loads(orjson.dumps(rows)) if copy else rows
+
+    def _range_rows(self, name: str, starting_date: date, ending_date: date) -> List[Row]:
         days = [starting_date + timedelta(days=offset) for offset in range((ending_date - starting_date).days)]
         for day in days[:1] + days[-1:]:
             self._check_served(name, day)

@@ -58,7 +58,7 @@ def engagement_response(engagement: Engagement, path: str, query: Dict[str, List
         start = _day(query, "starting_date", required=True)
         end = _day(query, "ending_date") or start + timedelta(days=1)
         _check_range(engagement, name, start, end)
-        return orjson.dumps({"data": engagement.range_rows(name, start, end), "next_page": None})
+        return orjson.dumps({"data": engagement.range_rows(name, start, end, copy=False), "next_page": None})
 
     allowed = {"date", "limit", "page"} if name == "artifacts" else {"date", "starting_date", "ending_date", "limit",
                                                                        "page"}
@@ -77,13 +77,13 @@ def engagement_response(engagement: Engagement, path: str, query: Dict[str, List
         raise ApiError(400, "invalid_request_error", "ending_date: requires starting_date")
     if day is not None:
         _check_range(engagement, name, day, day + timedelta(days=1))
-        rows = engagement.rows(name, day)
+        rows = engagement.rows(name, day, copy=False)
     else:
         latest = engagement.latest_day(name)
         end = _day(query, "ending_date") or min(max(latest, start) + timedelta(days=1),
                                                  start + timedelta(days=MAX_RANGE_DAYS))
         _check_range(engagement, name, start, end)
-        rows = engagement.range_rows(name, start, end)
+        rows = engagement.range_rows(name, start, end, copy=False)
     return _page(name, path, query, rows, limit)
 
 
