@@ -10,11 +10,32 @@ from .directory_endpoints import (
     USERS_PATH,
     WORKSPACES_PATH,
 )
+from .engagement import FLOOR as ENGAGEMENT_FLOOR, Engagement
+from .engagement_endpoints import (
+    ANALYTICS_ARTIFACTS_PATH,
+    ANALYTICS_CHAT_PROJECTS_PATH,
+    ANALYTICS_CONNECTORS_PATH,
+    ANALYTICS_PLUGINS_PATH,
+    ANALYTICS_SKILLS_PATH,
+    ANALYTICS_SUMMARIES_PATH,
+    ANALYTICS_USERS_PATH,
+    ENGAGEMENT_PATHS,
+)
 from .faults import Fault, FaultPlan, parse_fault, status_fault
 from .organization import CostRow, Organization, UsageRow
 from .server import COST_PATH, DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest
 
 __all__ = [
+    "ANALYTICS_ARTIFACTS_PATH",
+    "ANALYTICS_CHAT_PROJECTS_PATH",
+    "ANALYTICS_CONNECTORS_PATH",
+    "ANALYTICS_PLUGINS_PATH",
+    "ANALYTICS_SKILLS_PATH",
+    "ANALYTICS_SUMMARIES_PATH",
+    "ANALYTICS_USERS_PATH",
+    "ENGAGEMENT_FLOOR",
+    "ENGAGEMENT_PATHS",
+    "Engagement",
     "ANALYTICS_BETA",
     "COST_ANALYTICS_PATH",
     "DEFAULT_ANALYTICS_KEY",

@@ -13,8 +13,10 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 - an unknown `anthropic-version` is rejected.
 
 The Usage and Cost Analytics API (`/v1/organizations/analytics/usage` and `/cost`, beta) is answered by
-analytics_endpoints.py; an Analytics API key (Claude Enterprise) reads only those two endpoints, an Admin key reads
-everything.
+analytics_endpoints.py; the Claude Enterprise engagement endpoints (`/v1/organizations/analytics/users`, `summaries`,
+`apps/chat/projects`, `skills`, `connectors`, `plugins`, `artifacts`) by engagement_endpoints.py, from the day-by-day
+model in engagement.py. An Analytics API key (Claude Enterprise) reads only those nine endpoints; an Admin key reads
+everything else, and is refused (403) on the engagement endpoints.
 
 Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
 API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py. Older days lack
@@ -36,6 +38,8 @@ import orjson
 
 from . import analytics_unknowns
 from .analytics_endpoints import ANALYTICS_PATHS, AnalyticsApi
+from . import engagement_endpoints
+from .engagement import Engagement
 from .directory import Directory
 from .directory_endpoints import directory_response
 from . import page_faults, page_tokens, parameters
@@ -114,6 +118,7 @@ class FakeAdminApi:
         self.admin_keys = set(admin_keys)
         self.analytics_keys = set(analytics_keys)
         self.analytics = AnalyticsApi(organization, clock)
+        self.engagement = Engagement(organization, lambda: self.clock())
         self.faults = faults or FaultPlan()
         self.clock = clock
         self.rate_limit = rate_limit  # (N requests, per W seconds) for the whole organization, or None
@@ -207,6 +212,8 @@ class FakeAdminApi:
                                f"This organization or key cannot access {entry.path}")
         if entry.path in ANALYTICS_PATHS:
             return 200, {}, self.analytics.respond(entry.path, entry.query, entry.headers)
+        if entry.path in engagement_endpoints.ENGAGEMENT_PATHS:
+            return 200, {}, engagement_endpoints.engagement_response(self.engagement, entry.path, entry.query)
         endpoint = self._endpoints.get(entry.path)
         if endpoint is not None:
             return 200, {}, self._report(endpoint, entry)
@@ -219,6 +226,8 @@ class FakeAdminApi:
     def _authenticate(self, api_key: Optional[str], path: str) -> None:
         if not api_key:
             raise ApiError(401, "authentication_error", "x-api-key header is required")
+        if path in engagement_endpoints.ENGAGEMENT_PATHS:
+            return engagement_endpoints.authenticate(api_key, self.admin_keys, self.analytics_keys)
         if api_key in self.admin_keys:
             return
         if api_key in self.analytics_keys:
