@@ -251,9 +251,13 @@ class AdminApiErrorHandler(DefaultErrorHandler):
     """
 
     whole_buckets: bool = False
+    # Engagement: a 400 that names the latest day the API has (see latest_day_named) ends the stream's days there
+    # for this sync (CheckpointEachWindow reads latest_day), instead of failing it.
+    latest_day_in_refusals: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name") or "this stream"
+        self.latest_day: Optional[str] = None
         self._skips_said: Set[str] = set()
         # Per URL being retried: when it was first answered and how many retries it has had. The CDK resends the
         # same URL until it succeeds or fails, and the entry goes with that outcome.
@@ -295,6 +299,13 @@ class AdminApiErrorHandler(DefaultErrorHandler):
         elif body is not None and names_its_own_token(response, body):
             # Before the extractor sees it: its records are most likely the previous page's again.
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
+        elif self.latest_day_in_refusals and response is not None and response.status_code == 400 \
+                and latest_day_named(response):
+            resolution = ErrorResolution(ResponseAction.IGNORE, None, None)
+            if self.latest_day is None:
+                logger.info(f"{self._stream} is read up to {latest_day_named(response)}, the newest day the API has "
+                            "finished: a later sync reads the days after it.")
+            self.latest_day = latest_day_named(response)
         elif isinstance(response_or_exception, ResponseOverLimit):
             retry = response_or_exception.retry
             resolution = ErrorResolution(ResponseAction.RETRY if retry else ResponseAction.FAIL,
@@ -305,7 +316,7 @@ class AdminApiErrorHandler(DefaultErrorHandler):
         if response is not None:
             resolution = obey_should_retry(response, resolution)
         skip = resolution.error_message or ""
-        if resolution.response_action == ResponseAction.IGNORE and skip not in self._skips_said:
+        if resolution.response_action == ResponseAction.IGNORE and skip and skip not in self._skips_said:
             self._skips_said.add(skip)
             logger.warning(skip)
         if isinstance(response_or_exception, requests.RequestException) and resolution.response_action == ResponseAction.RETRY:
@@ -366,6 +377,14 @@ def full_stop(text: str) -> str:
     """The text as a sentence: the API's own messages (quoted into ours) often end without a full stop."""
     text = text.rstrip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def latest_day_named(response: requests.Response) -> Optional[str]:
+    """The latest day the API has, as its refusal of a day not available yet names it: a date in the message before
+    the day asked (the message may name both, in no documented order); None for any other refusal."""
+    asked = (request_query(response).get("date") or request_query(response).get("starting_date") or [""])[0]
+    earlier = [day for day in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", api_error_message(response) or "") if day < asked]
+    return max(earlier, default=None)
 
 
 def obey_should_retry(response: requests.Response, resolution: ErrorResolution) -> ErrorResolution:
@@ -689,11 +708,11 @@ def where(response: requests.Response) -> str:
     parts = urlsplit(request_url(response))
     query = parse_qs(parts.query)
     path = parts.path or "the Admin API"
-    if "ending_at" in query:
-        return f"{path} for {query.get('starting_at', ['?'])[0]} to {query['ending_at'][0]}"
-    if "starting_at" in query:
-        return f"{path} for {query['starting_at'][0]}"
-    return path
+    start, end = (next(iter(query.get(name, []) for name in names if name in query), [None])[0]
+                  for names in (("starting_at", "starting_date", "date"), ("ending_at", "ending_date")))
+    if end:
+        return f"{path} for {start or '?'} to {end}"
+    return f"{path} for {start}" if start else path
 
 
 def repeated_own_token(response: requests.Response) -> str:
@@ -1110,10 +1129,12 @@ class ShapedRecords(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         shapes = {"report": self._report_rows, "analytics": self._analytics_rows, "list": self._list_rows,
-                  "claude_code_usage": self._claude_code_rows, "claude_code_model_usage": self._claude_code_rows}
+                  "claude_code_usage": self._claude_code_rows, "claude_code_model_usage": self._claude_code_rows,
+                  "engagement": self._engagement_rows}
         if self.rows not in shapes:
             raise ValueError(f"rows is {self.rows!r}: it must be one of {', '.join(shapes)}")
         self._shape = shapes[self.rows]
+        self._page_keys = page_settings(parameters)[0]
         self._key, self._money = tuple(self.key), tuple(self.money_fields)
         self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
@@ -1127,7 +1148,7 @@ class ShapedRecords(RecordExtractor):
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         with unreadable_records_end_the_sync(response):
-            page = whole_page(response, REPORT_PAGE_KEYS, exact_decimals=self.rows.startswith("claude_code"))
+            page = whole_page(response, self._page_keys, exact_decimals=self.rows.startswith("claude_code"))
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
                 page = loads_exact(response.content)
@@ -1199,11 +1220,29 @@ class ShapedRecords(RecordExtractor):
             if self._items.first_time(response, key, item, " ".join(map(str, key))):
                 yield item
 
+    def _engagement_rows(self, response: requests.Response, page: Mapping[str, Any],
+                         exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        """Rows of the day asked for, flattened, with their `date` (summaries name it in starting_at; the others do
+        not name it at all)."""
+        query = request_query(response)
+        asked = (query.get("date") or query.get("starting_date") or [None])[0]
+        for item in page["data"]:
+            day = utc_day(item.get("starting_at")) or asked
+            if day != asked:
+                self._drop(response, f"a row of {day}")
+                continue
+            record = flatten(item, {})
+            record["date"] = day
+            key = tuple(record.get(name) for name in self._key)
+            if self._items.first_time(response, key, item, " ".join(map(str, key))):
+                yield record
+
     def _drop(self, response: requests.Response, what: str) -> None:
         if not self._warned_outside:
             self._warned_outside = True
             query = request_query(response)
-            asked = " to ".join(query[name][0] for name in ("starting_at", "ending_at") if name in query)
+            asked = " to ".join(query[name][0] for name in ("starting_at", "starting_date", "date", "ending_at",
+                                                             "ending_date") if name in query)
             logger.warning(f"Dropped {what}, which the Anthropic Admin API returned for a request of {asked} "
                            f"({urlsplit(request_url(response)).path}): nothing outside the window or day asked for is "
                            "emitted. Later ones are dropped without a warning.")
@@ -1561,8 +1600,9 @@ def saved_cursor_bucket(value: Any, bucket_width: str = "1d") -> Optional[dateti
 class CheckpointEachWindow(Retriever):
     """Stands in for the CDK's checkpoint of the newest record, which never moves past a window without records: the
     one component that knows a window was read whole, it has the cursor observe its last bucket, so days without usage
-    are not read again. It also skips a stream whose API the key cannot read, and, once the API rejected the key (stop_sync), reads
-    no further window of a stream that failed."""
+    are not read again. It also skips a stream whose API the key cannot read; once the API rejected the key
+    (stop_sync), reads no further window of a stream that failed; and reads or claims no day after the newest the API
+    has finished (AdminApiErrorHandler.latest_day)."""
 
     retriever: Retriever
     config: Config
@@ -1586,7 +1626,7 @@ class CheckpointEachWindow(Retriever):
         if self._failed and stopped_by(self.config):
             return  # one error per stream, not per window; nothing claimed, so the state stays
         try:
-            if self.is_skipped():
+            if self.is_skipped() or self.after_the_newest_day(stream_slice):
                 return  # no request, and no window claimed as read: the state stays
             yield from self.retriever.read_records(records_schema, stream_slice)
         except Exception:
@@ -1595,7 +1635,7 @@ class CheckpointEachWindow(Retriever):
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
-        if last_bucket is not None:  # observed like a record, so the CDK checkpoints it as it does real records
+        if last_bucket is not None and not self.after_the_newest_day(stream_slice):  # observed like a record, so the CDK checkpoints it as it does real records
             self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                        associated_slice=stream_slice))
 
@@ -1605,6 +1645,12 @@ class CheckpointEachWindow(Retriever):
             requester = self.retriever.requester  # type: ignore[attr-defined]
             self._skipped = skip_unless_key_reads(self.config, self.reads_api, self.name or "this stream", requester)
         return self._skipped
+
+    def after_the_newest_day(self, stream_slice: Optional[StreamSlice]) -> bool:
+        """Whether the window starts after the newest day the API has finished, as a refusal named it this sync."""
+        handler = getattr(getattr(self.retriever, "requester", None), "error_handler", None)
+        newest = getattr(handler, "latest_day", None)
+        return newest is not None and stream_slice is not None and str(stream_slice.get("start_time")) > newest
 
     def last_bucket_to_checkpoint(self, stream_slice: StreamSlice) -> Optional[str]:
         """The start of the last bucket a window read whole may claim as read; None claims nothing."""
@@ -1677,12 +1723,15 @@ class AnalyticsWindows(CheckpointEachWindow):
 # key neither. Those share the sk-ant-api prefix, so such a key is asked, once per sync, before a stream of an API it
 # may not read sends its first request. The key kind decides what a sync skips, not the catalog (docs/claude.md).
 
-ADMIN_API, ANALYTICS_API = "admin", "analytics"
-# Per API: its name in a sentence, and the path, parameters and headers of one small request of the last whole day.
+ADMIN_API, ANALYTICS_API, ENGAGEMENT_API = "admin", "analytics", "engagement"
+# Per API: its name in a sentence, and the path, parameters and headers of one small request (the reports' of the
+# last whole day; the engagement summary of the API's first day, which it always has).
 KEY_PROBES = {
     ADMIN_API: ("the Admin API", "/v1/organizations/usage_report/messages", {"bucket_width": "1d"}, {}),
     ANALYTICS_API: ("the Usage and Cost Analytics API", "/v1/organizations/analytics/usage",
                     {"time_bucket_width": "1d"}, {"anthropic-beta": "analytics-usage-cost-2026-08-24"}),
+    ENGAGEMENT_API: ("the Claude Enterprise Analytics API", "/v1/organizations/analytics/summaries",
+                     {"starting_date": "2026-01-01"}, {}),
 }
 ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
 # A probe that gets no answer says nothing of the key (the stream's own requests then say what went wrong), so it
@@ -1690,8 +1739,8 @@ ANALYTICS_EARLIEST_BUCKET = "2026-01-01T00:00:00Z"
 KEY_PROBE_LOGGER = logging.getLogger("airbyte.key_probe")
 KEY_PROBE_LOGGER.setLevel(logging.CRITICAL)
 NO_STREAM_READABLE = (
-    "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
-    "Analytics API ({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
+    "This key can read none of the streams: Anthropic refused it on the Admin API and on both Analytics APIs "
+    "({answers}). Set admin_api_key to an Admin key (sk-ant-admin01-...) from Claude Console > Settings "
     "> Admin keys, or, for a Claude Enterprise organization, to a key with the read:analytics scope (sk-ant-api01-...) "
     "from claude.ai > Organization settings > API.")
 # (organization_key, api) -> whether the key reads the API (None: the API said neither), and what the API said.
@@ -1720,6 +1769,8 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
     starting_at = f"{now - timedelta(days=1):%Y-%m-%dT00:00:00Z}"
     if api == ANALYTICS_API:
         starting_at = max(starting_at, ANALYTICS_EARLIEST_BUCKET)
+    if api != ENGAGEMENT_API:
+        params = {**params, "starting_at": starting_at, "ending_at": f"{now:%Y-%m-%dT00:00:00Z}", "limit": "1"}
     answers = HttpResponseFilter(config=config, parameters={}, action=ResponseAction.IGNORE,
                                  http_codes=set(range(400, 500)) - {429})
     waits = [WaitTimeFromHeaderBackoffStrategy(header="retry-after", config=config, parameters={}),
@@ -1733,7 +1784,7 @@ def ask_the_api(config: Mapping[str, Any], api: str, requester: Any) -> Tuple[Op
         _, response = client.send_request(
             "GET", f"{(config.get('api_url') or DEFAULT_API_URL).rstrip('/')}{path}", request_kwargs={},
             headers={**requester.get_request_headers(), **headers},
-            params={**params, "starting_at": starting_at, "ending_at": f"{now:%Y-%m-%dT00:00:00Z}", "limit": "1"})
+            params=params)
     except AirbyteTracedException as error:
         if error.failure_type == FailureType.config_error:
             raise  # not the API's: the sync was stopped, or the key refused before any request
@@ -1759,15 +1810,21 @@ def skip_unless_key_reads(config: Mapping[str, Any], api: str, stream: str, requ
         refusal = NO_STREAM_READABLE.format(answers="; ".join(_KEY_READS[(organization_key(config), other)][1]
                                                                for other in KEY_PROBES))
         raise stopped_sync(refusal, first=stop_sync(config, refusal))
-    skip = (organization_key(config), stream)
+    # The engagement streams are skipped together, in one warning: every Admin key skips them all.
+    skip = (organization_key(config), api if api == ENGAGEMENT_API else stream)
     with _KEY_READS_LOCK:
         if skip in _SKIPS_SAID:
             return True
         _SKIPS_SAID.add(skip)
     if api == ADMIN_API:
-        logger.warning(f"Skipping {stream}: this key reads only the Usage and Cost Analytics API (an Analytics API key "
-                       "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
-                       f"are read; deselect {stream} to stop this warning.")
+        logger.warning(f"Skipping {stream}: this key reads only the Analytics APIs (an Analytics API key of a Claude "
+                       "Enterprise organization), not the Admin API. usage_analytics, cost_analytics and the "
+                       f"engagement streams are read; deselect {stream} to stop this warning.")
+    elif api == ENGAGEMENT_API:
+        logger.warning(f"Skipping {stream} and the other Claude Enterprise engagement streams: this key may not read "
+                       "the Claude Enterprise Analytics API, which only a Claude Enterprise organization's Analytics "
+                       "API key (read:analytics) reads, not an Admin key. The other streams are read; deselect the "
+                       "engagement streams to stop this warning.")
     else:
         logger.warning(f"Skipping {stream}: this key may not read the Usage and Cost Analytics API (beta). The other "
                        f"streams are read; deselect {stream} to stop this warning.")
@@ -1781,8 +1838,8 @@ def what_the_key_reads(config: Mapping[str, Any], streams: Iterable[Mapping[str,
     if not skipped:
         return None
     return (f"This key reads {', '.join(name for name in apis if name not in skipped)}; a sync skips "
-            f"{', '.join(skipped)}, with a warning each (an Analytics API key reads only the Usage and Cost Analytics "
-            "API).")
+            f"{', '.join(skipped)}, with a warning each (an Admin key does not read the Claude Enterprise engagement "
+            "streams, an Analytics API key reads only the analytics streams).")
 
 
 def nothing_to_read_yet(config: Mapping[str, Any], now: datetime) -> Optional[str]:
