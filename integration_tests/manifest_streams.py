@@ -24,3 +24,7 @@ EVERY_STREAM: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS)
 INCREMENTAL: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS if stream.get("incremental_sync"))
 FULL_REFRESH_ONLY: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS if not stream.get("incremental_sync"))
 PRIMARY_KEYS: Dict[str, Tuple[str, ...]] = {stream["name"]: tuple(stream["primary_key"]) for stream in _STREAMS}
+# The API each stream reads (its retriever's reads_api, the Admin API when absent), and the streams an Admin key
+# reads: all but the Claude Enterprise engagement streams, which only an Analytics key reads.
+READS_API: Dict[str, str] = {stream["name"]: stream["retriever"].get("reads_api", "admin") for stream in _STREAMS}
+ADMIN_KEY_STREAMS: Tuple[str, ...] = tuple(name for name in EVERY_STREAM if READS_API[name] != "engagement")

@@ -207,13 +207,13 @@ def test_a_key_that_reads_nothing_ends_the_sync_in_one_sentence(api, config) -> 
     run = read({**config, "admin_api_key": "sk-ant-api01-no-analytics-scope"}, "messages_usage", *ANALYTICS)
 
     assert run.exit_code == 1
-    assert len(api.api_requests()) == 2
+    assert len(api.api_requests()) == 3  # one question to each of the three APIs
     *stream_errors, summary = run.errors()
     assert sorted(error["stream_descriptor"]["name"] for error in stream_errors) == \
         sorted(["messages_usage", *ANALYTICS])
     [sentence] = {error["message"] for error in stream_errors}
-    assert sentence.startswith("This key can read none of the streams: Anthropic refused it on both the Admin API "
-                               "and the Usage and Cost Analytics API"), sentence
+    assert sentence.startswith("This key can read none of the streams: Anthropic refused it on the Admin API and on "
+                               "both Analytics APIs"), sentence
     assert ".;" not in sentence
     assert summary["message"].count(sentence) == 1 and "AirbyteTracedException(None)" not in summary["message"]
     assert "Traceback" not in run.stderr and "sk-ant-api01-no-analytics-scope" not in run.stdout

@@ -37,7 +37,7 @@ def test_spec_prints_the_configuration_contract() -> None:
     # check_last_whole_day_only is the check's own (check.config_overrides), hidden from users.
     assert [name for name, field in properties.items() if not field.get("airbyte_hidden")] == [
         "admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-        "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
+        "engagement_lookback_window_days", "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
         "analytics_lookback_window_days", "analytics_group_by"]
 
 
@@ -89,14 +89,14 @@ def test_check_fails_in_one_sentence_for_an_unreachable_api_url(config) -> None:
 
 def test_check_fails_in_one_sentence_for_a_regular_api_key(api, config) -> None:
     """A regular key has the prefix of a Claude Enterprise key (sk-ant-api...): the API, asked once on each of its
-    two APIs, says it reads neither."""
+    three APIs, says it reads none."""
     run = run_connector("check", {**config, "admin_api_key": "sk-ant-api03-regular"})
 
     status = run.connection_status()
     assert (run.exit_code, status["status"]) == (0, "FAILED")
-    assert status["message"].startswith("This key can read none of the streams: Anthropic refused it on both the "
-                                        "Admin API and the Usage and Cost Analytics API")
-    assert len(api.api_requests()) == 2
+    assert status["message"].startswith("This key can read none of the streams: Anthropic refused it on the Admin "
+                                        "API and on both Analytics APIs")
+    assert len(api.api_requests()) == 3
 
 
 ROOT = Path(__file__).resolve().parent.parent

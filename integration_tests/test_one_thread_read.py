@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector
 from integration_tests.fake_admin_api import FaultPlan, parse_fault
-from integration_tests.manifest_streams import EVERY_STREAM
+from integration_tests.manifest_streams import ADMIN_KEY_STREAMS
 
 # What differs from one answer to the next, in an error's internal message: the request id and the Date header.
 RUN_SPECIFICS = re.compile(r"req_[0-9a-f]{24}|\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
@@ -60,11 +60,11 @@ def test_a_first_sync_and_one_from_its_state_give_what_the_cdk_s_own_read_gives(
     """Every stream from nothing, where the third request, in messages_usage's third window, meets the rate limit (a
     429 whose limit resets a second later); then the report streams from the first sync's state (windows from the
     cursor less the lookback). One test, so the first sync is read once per runtime."""
-    first_sync = both_reads(api, config, configured_catalog(*EVERY_STREAM), faults=["429:reset=1@3"])
+    first_sync = both_reads(api, config, configured_catalog(*ADMIN_KEY_STREAMS), faults=["429:reset=1@3"])
 
     package, cdk = first_sync["package"], first_sync["manifest-only"]
     assert package.exit_code == cdk.exit_code == 0, package.errors()
-    assert all(package.records(stream) for stream in EVERY_STREAM)
+    assert all(package.records(stream) for stream in ADMIN_KEY_STREAMS)
     streams = by_stream(package)
     assert len(streams["messages_usage rate limited"]) == 1
     assert streams == by_stream(cdk)
@@ -85,13 +85,13 @@ def test_a_key_revoked_midway_fails_every_stream_as_the_cdk_s_own_read_does(api,
     the sync stops there, in both reads: no request follows the first 401, and every other stream fails once, before
     its first request (workspace_members before reading its parent, the workspaces, to make its partitions)."""
     requests_sent: Dict[str, int] = {}
-    runs = both_reads(api, config, configured_catalog(*EVERY_STREAM), faults=["401@3-"], requests_sent=requests_sent)
+    runs = both_reads(api, config, configured_catalog(*ADMIN_KEY_STREAMS), faults=["401@3-"], requests_sent=requests_sent)
 
     package, cdk = runs["package"], runs["manifest-only"]
     assert package.exit_code == cdk.exit_code == 1
     assert requests_sent == {"package": 3, "manifest-only": 3}
     streams = by_stream(package)
     assert {stream: len([message for message in streams[stream] if message["type"] == "TRACE"
-                         and "error" in message["trace"]]) for stream in EVERY_STREAM} == dict.fromkeys(EVERY_STREAM, 1)
+                         and "error" in message["trace"]]) for stream in ADMIN_KEY_STREAMS} == dict.fromkeys(ADMIN_KEY_STREAMS, 1)
     assert len(package.records("messages_usage")) > 0
     assert streams == by_stream(cdk)

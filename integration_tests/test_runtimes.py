@@ -12,7 +12,7 @@ import pytest
 from integration_tests.connector_builder import builder_test_reads, problems_logged, records_read
 from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, FakeAdminApi, FaultPlan, parse_fault
-from integration_tests.manifest_streams import EVERY_STREAM, PRIMARY_KEYS
+from integration_tests.manifest_streams import ADMIN_KEY_STREAMS, PRIMARY_KEYS
 
 
 def primary_key(stream: str, record: Mapping[str, Any]) -> tuple:
@@ -43,7 +43,7 @@ def module_config(fake_api: FakeAdminApi, organization) -> Dict[str, Any]:
 def package_read(fake_api: FakeAdminApi, module_config):
     """One sync of every stream by the `source-claude` command: what the Builder's test reads must give."""
     fake_api.clear_log()
-    run = run_connector("read", module_config, configured_catalog(*EVERY_STREAM))
+    run = run_connector("read", module_config, configured_catalog(*ADMIN_KEY_STREAMS))
     assert run.exit_code == 0, run.errors()
     return run
 
@@ -97,8 +97,8 @@ def test_the_builder_test_read_gives_every_stream_as_a_sync_does(fake_api, modul
     REQUEST_CACHE_PATH names a directory that no longer exists, as in a Builder server whose process outlived the
     run that set it: the Claude Code streams, which share pages there when the entrypoint made it, read their own."""
     gone = tmp_path / "ended-run"
-    answers = builder_test_reads(module_config, list(EVERY_STREAM), env={"REQUEST_CACHE_PATH": str(gone)})
-    for stream in EVERY_STREAM:
+    answers = builder_test_reads(module_config, list(ADMIN_KEY_STREAMS), env={"REQUEST_CACHE_PATH": str(gone)})
+    for stream in ADMIN_KEY_STREAMS:
         answer = answers[stream]
         records = records_read(answer)
 

@@ -21,6 +21,8 @@ ANALYTICS_PROBE = HttpRequest(f"{API_URL}/v1/organizations/analytics/usage",
                               query_params={"time_bucket_width": "1d", **LAST_DAY},
                               headers={"x-api-key": ANALYTICS_KEY,
                                        "anthropic-beta": "analytics-usage-cost-2026-08-24"})
+ENGAGEMENT_PROBE = HttpRequest(f"{API_URL}/v1/organizations/analytics/summaries",
+                               query_params={"starting_date": "2026-01-01"}, headers={"x-api-key": ANALYTICS_KEY})
 NO_ROWS = HttpResponse(json.dumps({"data": [], "has_more": False, "next_page": None}), 200)
 REFUSED = api_error(403, "permission_error", "This endpoint requires an Admin API key")
 
@@ -46,9 +48,9 @@ class TestKeyKinds(TestCase):
 
         self.assertEqual(records_of(output), [])
         self.assertEqual([w for w in warnings(output) if w.startswith("Skipping users")],
-                         ["Skipping users: this key reads only the Usage and Cost Analytics API (an Analytics API key "
-                          "of a Claude Enterprise organization), not the Admin API. usage_analytics and cost_analytics "
-                          "are read; deselect users to stop this warning."])
+                         ["Skipping users: this key reads only the Analytics APIs (an Analytics API key of a Claude "
+                          "Enterprise organization), not the Admin API. usage_analytics, cost_analytics and the "
+                          "engagement streams are read; deselect users to stop this warning."])
 
     @HttpMocker()
     def test_a_probe_the_api_answers_with_a_server_error_is_retried_as_the_streams_requests_are(self, http_mocker):
@@ -70,14 +72,16 @@ class TestKeyKinds(TestCase):
     def test_a_key_neither_api_accepts_ends_the_sync_in_one_sentence_before_a_list_request(self, http_mocker) -> None:
         http_mocker.get(ADMIN_PROBE, REFUSED)
         http_mocker.get(ANALYTICS_PROBE, api_error(401, "authentication_error", "invalid x-api-key"))
+        http_mocker.get(ENGAGEMENT_PROBE, api_error(401, "authentication_error", "invalid x-api-key"))
 
         output = read_users(expecting_exception=True)
 
         error = output.errors[0]  # the stream's, then the CDK's closing summary naming it
         self.assertTrue(error.trace.error.message.startswith(
-            "This key can read none of the streams: Anthropic refused it on both the Admin API and the Usage and Cost "
-            "Analytics API (the Admin API answered HTTP 403: This endpoint requires an Admin API key; the Usage and "
-            "Cost Analytics API answered HTTP 401: invalid x-api-key)."), error.trace.error.message)
+            "This key can read none of the streams: Anthropic refused it on the Admin API and on both Analytics APIs "
+            "(the Admin API answered HTTP 403: This endpoint requires an Admin API key; the Usage and Cost Analytics "
+            "API answered HTTP 401: invalid x-api-key; the Claude Enterprise Analytics API answered HTTP 401: invalid "
+            "x-api-key)."), error.trace.error.message)
         self.assertEqual(records_of(output), [])
 
     @HttpMocker()

@@ -5,7 +5,7 @@ import logging
 from source_claude import SourceClaude
 
 PROPERTIES = ["admin_api_key", "start_date", "end_date", "lookback_window_days", "claude_code_lookback_window_days",
-              "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
+              "engagement_lookback_window_days", "max_requests_per_minute", "api_url", "hourly_start_date", "hourly_lookback_window_hours",
               "analytics_lookback_window_days", "analytics_group_by"]
 
 
