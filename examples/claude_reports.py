@@ -106,6 +106,49 @@ WHERE starting_at >= CAST(:since AS TIMESTAMPTZ)
 """
 
 
+# Claude Enterprise engagement (an Analytics key). Each summaries day already counts the distinct people active that
+# day, in the 7 and in the 30 days ending with it: never add them up across days.
+ENGAGEMENT_SUMMARIES_SQL = """
+SELECT date,
+       daily_active_user_count, weekly_active_user_count, monthly_active_user_count,
+       daily_adoption_rate, weekly_adoption_rate, monthly_adoption_rate,
+       assigned_seat_count
+FROM summaries
+ORDER BY date
+"""
+
+# Active users and adoption by week (weeks start on Monday): the daily count averaged over the week's days and at its
+# peak, and the weekly and monthly counts and rates of the week's last day.
+ACTIVE_USERS_BY_WEEK_SQL = """
+SELECT CAST(DATE_TRUNC('week', date) AS DATE) AS week,
+       COUNT(*) AS days,
+       AVG(daily_active_user_count) AS average_daily_active_users,
+       MAX(daily_active_user_count) AS peak_daily_active_users,
+       ARG_MAX(weekly_active_user_count, date) AS weekly_active_users,
+       ARG_MAX(weekly_adoption_rate, date) AS weekly_adoption_rate,
+       ARG_MAX(monthly_active_user_count, date) AS monthly_active_users,
+       ARG_MAX(monthly_adoption_rate, date) AS monthly_adoption_rate
+FROM summaries
+WHERE date BETWEEN CAST(:first AS DATE) AND CAST(:last AS DATE)
+GROUP BY ALL
+ORDER BY week
+"""
+
+# Skills, connectors or plugins ({table}, named by {name}) ranked by their daily distinct users. The API counts
+# distinct users per day: a person on three days is in three days' counts, so their sum is user-days, not users.
+# Divided by the days of the period it is the average daily users; the peak is the busiest day's count.
+TOP_BY_DAILY_USERS_SQL = """
+SELECT {name} AS name,
+       SUM(distinct_user_count) AS user_days,
+       MAX(distinct_user_count) AS peak_daily_users,
+       COUNT(*) AS days_used
+FROM {table}
+WHERE date BETWEEN CAST(:first AS DATE) AND CAST(:last AS DATE)
+GROUP BY ALL
+ORDER BY user_days DESC, name
+LIMIT :top
+"""
+
 @contextmanager
 def local_stand_in(days: int = 120, rows_per_day: int = 150, seed: int = 2026,
                    through_today: bool = False) -> Iterator[str]:
@@ -161,6 +204,28 @@ def write_hourly_tokens_chart(hourly: Sequence[Sequence[Any]], path: Path) -> Pa
     axes.set_ylabel("tokens per hour")
     return save_chart(figure, axes, path)
 
+
+def write_adoption_chart(summaries: Sequence[Sequence[Any]], path: Path) -> Path:
+    """Daily, weekly and monthly active users against the assigned seats (above) and the adoption rates, active users
+    over assigned seats (below), per day, from ENGAGEMENT_SUMMARIES_SQL's rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [row[0] for row in summaries]
+    figure, (users, rates) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+    for column, period in enumerate(("daily", "weekly", "monthly"), start=1):
+        users.plot(days, [row[column] for row in summaries], label=f"{period} active users")
+        rates.plot(days, [float(row[column + 3]) * 100 for row in summaries], label=f"{period} adoption rate")
+    users.plot(days, [row[7] for row in summaries], "k--", label="assigned seats")
+    users.set_title("Claude Enterprise active users and adoption")
+    users.set_ylabel("people")
+    users.set_ylim(bottom=0)
+    rates.set_ylabel("% of assigned seats")
+    rates.set_ylim(0, 100)
+    users.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return save_chart(figure, rates, path)
 
 def save_chart(figure: Any, axes: Any, path: Path) -> Path:
     """The legend beside the plot, dates slanted, the PNG written and the figure freed."""

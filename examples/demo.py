@@ -7,15 +7,19 @@
    (messages_usage_hourly), cost in USD by cost type, model and token type, and the top API keys and users by cost
    over the last 30 days (from cost_analytics, the Usage and Cost Analytics API); writes PNG charts of daily cost by
    model and of hourly tokens by model;
-4. checks the warehouse totals against the stand-in's own rows, and stops the stand-in.
+4. syncs the same organization's Claude Enterprise engagement (the seven engagement streams, its Analytics key) for
+   its last 60 days; prints its daily, weekly and monthly active users and adoption rates and its top skills and
+   connectors by daily distinct users over the last 30 days; writes a PNG chart of active users and adoption;
+5. checks the warehouse totals against the stand-in's own rows, and stops the stand-in.
 """
 
 import os
 import sys
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import zip_longest
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / ".demo"
@@ -28,24 +32,35 @@ from sqlalchemy import text  # noqa: E402
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 from claude_reports import (  # noqa: E402
+    ACTIVE_USERS_BY_WEEK_SQL,
     ANALYTICS_COST_SQL,
     COST_BY_TYPE_SQL,
     DAILY_COST_BY_MODEL_SQL,
+    ENGAGEMENT_SUMMARIES_SQL,
     HOURLY_TOKENS_BY_MODEL_SQL,
     TOKENS_BY_MODEL_SQL,
+    TOP_BY_DAILY_USERS_SQL,
     TOP_COST_BY_API_KEY_SQL,
     TOP_COST_BY_USER_SQL,
     local_stand_in,
+    write_adoption_chart,
     write_daily_cost_chart,
     write_hourly_tokens_chart,
 )
-from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, Organization  # noqa: E402
+from integration_tests.fake_admin_api import (  # noqa: E402
+    DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, ENGAGEMENT_FLOOR, Engagement, Organization,
+)
 from integration_tests.ground_truth import (  # noqa: E402
     analytics_days, expected_cost, expected_usage, expected_usage_hourly,
 )
 
 ORGANIZATION = dict(seed=2026, days=120, rows_per_day=150)
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
+# The Claude Enterprise engagement streams and the endpoints (after /v1/organizations/analytics/) they read.
+ENGAGEMENT = {"user_activity": "users", "summaries": "summaries", "chat_projects": "apps/chat/projects",
+              "skills": "skills", "connectors": "connectors", "plugins": "plugins", "artifacts": "artifacts"}
+ENTERPRISE_DAYS = 60
+TOP = 5
 
 
 def main() -> None:
@@ -55,6 +70,7 @@ def main() -> None:
     # The hours the sync reads end at the last whole hour, this one or, if the hour turns while it runs, the next.
     until = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     since_hour = until - timedelta(hours=24)
+    enterprise_start = max(ENGAGEMENT_FLOOR, organization.last_day - timedelta(days=ENTERPRISE_DAYS - 1))
     with local_stand_in(**ORGANIZATION, through_today=True) as api_url:
         print(f"Local Admin API stand-in at {api_url}: {ORGANIZATION['days']} days, "
               f"about {ORGANIZATION['rows_per_day']} usage rows a day.\n")
@@ -69,8 +85,18 @@ def main() -> None:
         cache = ab.get_default_cache()
         # replace: this sync alone must fill the tables (merging would keep rows of an earlier run).
         result = source.read(cache=cache, force_full_refresh=True, write_strategy="replace")
+        # The same organization's Claude Enterprise engagement, which only its Analytics key reads.
+        enterprise = ab.get_source(
+            "source-claude",
+            config={"admin_api_key": DEFAULT_ANALYTICS_KEY, "start_date": enterprise_start.isoformat(),
+                    "api_url": api_url},
+            local_executable=CONNECTOR,
+        )
+        enterprise.select_streams(list(ENGAGEMENT))
+        engaged = enterprise.read(cache=cache, force_full_refresh=True, write_strategy="replace")
     print(f"\nSynced {len(result['messages_usage'])} daily and {len(result['messages_usage_hourly'])} hourly usage "
-          f"rows and {len(result['cost_report'])} cost rows into {cache.db_path}.\n")
+          f"rows and {len(result['cost_report'])} cost rows, and {len(engaged['summaries'])} days of Claude "
+          f"Enterprise engagement ({len(engaged['user_activity']):,} user-days of activity) into {cache.db_path}.\n")
 
     since = date.today() - timedelta(days=30)
     with cache.get_sql_engine().connect() as connection:
@@ -82,6 +108,14 @@ def main() -> None:
         top_keys = connection.execute(text(TOP_COST_BY_API_KEY_SQL), {"since": since.isoformat(), "top": 5}).all()
         top_users = connection.execute(text(TOP_COST_BY_USER_SQL), {"since": since.isoformat(), "top": 5}).all()
         [(analytics_usd,)] = connection.execute(text(ANALYTICS_COST_SQL), {"since": since.isoformat()}).all()
+        summaries = connection.execute(text(ENGAGEMENT_SUMMARIES_SQL)).all()
+        weeks = last_30_days(connection, "summaries", enterprise_start)
+        weekly = connection.execute(text(ACTIVE_USERS_BY_WEEK_SQL), weeks).all()
+        tops = {}
+        for table, name in (("skills", "skill_name"), ("connectors", "connector_name")):
+            window = last_30_days(connection, table, enterprise_start)
+            sql = TOP_BY_DAILY_USERS_SQL.format(table=table, name=name)
+            tops[table] = window, connection.execute(text(sql), {**window, "top": TOP}).all()
 
     yesterday = organization.last_day - timedelta(days=1)
     print_table(f"Tokens by model and context window, last 30 days (since {since})",
@@ -99,14 +133,18 @@ def main() -> None:
                 ["user", "USD"], [[email, f"{usd:,.2f}"] for email, usd in top_users])
     print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}")
     print(f"Hourly tokens by model: {write_hourly_tokens_chart(hourly, OUTPUT / 'hourly_tokens_by_model.png')}\n")
+    print_engagement(summaries, weeks, weekly, tops)
+    print(f"Active users and adoption: {write_adoption_chart(summaries, OUTPUT / 'adoption.png')}\n")
     reconcile(organization, since, tokens, costs)
     reconcile_hours(organization, since_hour, until, hourly)
     reconcile_analytics(organization, since, Decimal(analytics_usd))
+    reconcile_engagement(Engagement(organization, lambda: datetime.now(timezone.utc)), enterprise_start,
+                         {stream: len(engaged[stream]) for stream in ENGAGEMENT}, summaries, tops)
     print("""
 The stand-in is stopped. To sync your own organization instead:
   1. create an Admin key in the Claude Console: Settings > Admin keys (https://console.anthropic.com/settings/admin-keys);
      (a Claude Enterprise organization: a key with read:analytics from claude.ai > Organization settings > API,
-     which reads usage_analytics and cost_analytics);
+     which reads usage_analytics, cost_analytics and the engagement streams);
   2. write config.json: {"admin_api_key": "sk-ant-admin01-...", "start_date": "2025-01-01"}
   3. .venv/bin/source-claude check --config config.json
      or in Python: ab.get_source("source-claude", config=..., local_executable=".venv/bin/source-claude")
@@ -124,6 +162,36 @@ def last_24_hours_by_model(hourly: Sequence) -> List[List[str]]:
         total["busiest"] = max(total["busiest"], (input_tokens + output_tokens, hour))
     return [[model, f"{t['input']:,}", f"{t['output']:,}", f"{t['busiest'][1].astimezone(timezone.utc):%H:%M}"]
             for model, t in sorted(models.items(), key=lambda item: -(item[1]["input"] + item[1]["output"]))]
+
+
+def last_30_days(connection, table: str, start: date) -> Dict[str, date]:
+    """The 30 days ending with the newest day synced (the API's newest day lags today by one or two days, varying by
+    report), none before the sync's start."""
+    [(last,)] = connection.execute(text(f"SELECT MAX(date) FROM {table}")).all()
+    return {"first": max(start, last - timedelta(days=29)), "last": last}
+
+
+def print_engagement(summaries: Sequence, weeks: Mapping[str, date], weekly: Sequence, tops: Mapping) -> None:
+    """Active users and adoption by week and on the newest day, and the top skills and connectors."""
+    percent = "{:.2%}".format
+    print_table(f"Claude Enterprise active users and adoption by week, last 30 days ({weeks['first']} to "
+                f"{weeks['last']}; summaries)",
+                ["week of", "days", "average DAU", "peak DAU", "WAU", "weekly adoption", "MAU", "monthly adoption"],
+                [[f"{week}", f"{days}", f"{average:,.0f}", f"{peak:,}", f"{wau:,}", percent(wau_rate), f"{mau:,}",
+                  percent(mau_rate)] for week, days, average, peak, wau, wau_rate, mau, mau_rate in weekly])
+    day, dau, wau, mau, dau_rate, wau_rate, mau_rate, seats = summaries[-1]
+    print(f"DAU, WAU and MAU: the people active that day, in the 7 and in the 30 days ending then (per week: on its "
+          f"last day).\nNewest day, {day}: {dau:,} daily, {wau:,} weekly and {mau:,} monthly active users of {seats:,} "
+          f"assigned seats;\nadoption {percent(dau_rate)} daily, {percent(wau_rate)} weekly, {percent(mau_rate)} "
+          f"monthly.\n")
+    print("The API counts distinct users per day: the tables below give their average over the days and their peak, "
+          "never a sum.")
+    for table, (window, rows) in tops.items():
+        days = (window["last"] - window["first"]).days + 1
+        print_table(f"Top {table} by daily distinct users, last 30 days ({window['first']} to {window['last']})",
+                    [table[:-1], "average daily users", "peak daily users", "days used"],
+                    [[name, f"{user_days / days:,.1f}", f"{peak:,}", f"{used} of {days}"]
+                     for name, user_days, peak, used in rows])
 
 
 def reconcile(organization: Organization, since: date, tokens: Sequence, costs: Sequence) -> None:
@@ -164,6 +232,52 @@ def reconcile_analytics(organization: Organization, since: date, synced_usd: Dec
     if synced_usd != truth_usd:
         sys.exit(f"MISMATCH of cost_analytics with the stand-in's ground truth: USD {synced_usd} vs {truth_usd}")
     print(f"cost_analytics matches the stand-in's ground truth exactly: ${synced_usd:,.10f} in the last 30 days.")
+
+
+def reconcile_engagement(engagement: Engagement, start: date, counts: Mapping[str, int], summaries: Sequence,
+                         tops: Mapping) -> None:
+    """The Enterprise sync must hold every row the stand-in serves from the sync's start to each report's newest day,
+    every summaries day's counts and rates must equal its row, and the top skills and connectors must equal a plain
+    count of its rows of their days."""
+    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)  # a sync never reads the day not ended
+    served = {stream: days_from(start, min(engagement.latest_day(endpoint), yesterday))
+              for stream, endpoint in ENGAGEMENT.items()}
+    truth_counts = {stream: sum(len(engagement.rows(ENGAGEMENT[stream], day, copy=False)) for day in days)
+                    for stream, days in served.items()}
+    periods = ("daily", "weekly", "monthly")
+    truth_summaries = [(day, *(row[f"{period}_active_user_count"] for period in periods),
+                        *(Decimal(repr(row[f"{period}_adoption_rate"])) for period in periods),
+                        row["assigned_seat_count"])
+                       for day in served["summaries"] for row in engagement.rows("summaries", day, copy=False)]
+    if counts != truth_counts:
+        sys.exit(f"MISMATCH of the Claude Enterprise engagement records with the stand-in's rows: {counts} synced, "
+                 f"{truth_counts} served")
+    for synced, truth in zip_longest(map(tuple, summaries), truth_summaries):
+        if synced != truth:
+            sys.exit(f"MISMATCH of summaries with the stand-in's rows: {synced} synced, {truth} served")
+    for table, (window, rows) in tops.items():
+        truth = expected_top(engagement, table, f"{table[:-1]}_name", days_from(window["first"], window["last"]))
+        if list(map(tuple, rows)) != truth:
+            sys.exit(f"MISMATCH of the top {table} with the stand-in's rows: {rows} synced, {truth} served")
+    print(f"Claude Enterprise engagement matches the stand-in's rows exactly: {sum(counts.values()):,} records of "
+          f"{len(counts)} streams, every count and rate of {len(summaries)} summaries days, the top {TOP} skills and "
+          f"connectors.")
+
+
+def expected_top(engagement: Engagement, endpoint: str, name: str, days: Sequence[date]) -> List[tuple]:
+    """Per skill or connector in the stand-in's rows of those days: user-days, peak daily users, days used; the
+    TOP with the most user-days."""
+    totals: Dict[str, tuple] = {}
+    for day in days:
+        for row in engagement.rows(endpoint, day, copy=False):
+            user_days, peak, used = totals.get(row[name], (0, 0, 0))
+            users = row["distinct_user_count"]
+            totals[row[name]] = (user_days + users, max(peak, users), used + 1)
+    return sorted(((key, *values) for key, values in totals.items()), key=lambda row: (-row[1], row[0]))[:TOP]
+
+
+def days_from(first: date, last: date) -> List[date]:
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def print_table(title: str, headers: List[str], rows: Sequence[Sequence[str]]) -> None:
