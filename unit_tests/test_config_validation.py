@@ -49,6 +49,8 @@ def validate_config(user_config) -> None:
         ({"lookback_window_days": "3"}, "not '3'"),
         ({"lookback_window_days": True}, "not True"),
         ({"claude_code_lookback_window_days": 40}, "claude_code_lookback_window_days must be a whole number of days"),
+        ({"engagement_lookback_window_days": 32}, "engagement_lookback_window_days must be a whole number of days from "
+                                                 "0 to 31, not 32"),
         ({"hourly_lookback_window_hours": 169}, "hourly_lookback_window_hours must be a whole number of hours from 0 "
                                                 "to 168, not 169: leave it empty to re-read every day "
                                                 "lookback_window_days re-reads"),
