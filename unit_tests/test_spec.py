@@ -25,7 +25,7 @@ def test_the_check_s_own_field_is_hidden_and_never_set_by_default() -> None:
 def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
-    assert spec["required"] == ["admin_api_key", "start_date"]
+    assert spec["required"] == ["start_date"]  # the key as admin_api_key, or as a 0.0.x config's api_key
     assert [spec["properties"][name]["order"] for name in PROPERTIES] == list(range(len(PROPERTIES)))
 
 
