@@ -60,6 +60,12 @@ def test_it_ships_as_the_next_major_version_of_the_registry_s_claude_connector()
     assert date.fromisoformat(breaking["upgradeDeadline"]) >= released + timedelta(days=14)
     for stream in ("users", "user_activity", "usage_analytics", "cost_analytics", "migration guide"):
         assert stream in breaking["message"], stream
+    guide = (ROOT / "docs" / "claude-migrations.md").read_text()
+    assert re.search(r"^## Upgrading to 1\.0\.0$", guide, re.M)
+    # Every 0.0.x stream is in the guide, with what it becomes.
+    for stream in ("users", "chat_projects", "skills", "connectors", "summaries", "user_usage_report",
+                   "user_cost_report", "usage_report", "cost_report"):
+        assert re.search(rf"^\| `{stream}` \(", guide, re.M), stream
 
 
 def test_the_image_is_the_pinned_base_the_metadata_declares_and_runs_the_console_script() -> None:
