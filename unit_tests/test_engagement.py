@@ -125,7 +125,8 @@ def source_in(runtime: str, configured: Any, state: Any) -> Any:
 
 def day_request(stream: str, day: str) -> HttpRequest:
     following = f"{date.fromisoformat(day) + timedelta(days=1)}"
-    query = {"starting_date": day, "ending_date": following} if stream == "summaries" else {"date": day, "limit": "1000"}
+    query = ({"starting_date": day, "ending_date": following} if stream == "summaries"
+             else {"date": day, "limit": "1000"})
     return HttpRequest(f"{API_URL}/v1/organizations/analytics/{PATHS[stream]}", query_params=query,
                        headers={"x-api-key": ANALYTICS_KEY})
 
