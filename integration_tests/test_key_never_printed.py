@@ -55,7 +55,7 @@ def test_a_0_0_x_config_s_key_is_never_printed_either(runtime, api) -> None:
               "end_date": f"{latest + timedelta(days=1)}", "api_url": api.url}
     api.analytics_keys.add(ANALYTICS_KEY)
     try:
-        for command in COMMANDS:
+        for command in ("check", "read"):  # discover builds the source as they do
             run = run_connector(command, config, configured_catalog("skills") if command == "read" else None,
                                 debug=True, runtime=runtime)
             printed = run.stdout + run.stderr
