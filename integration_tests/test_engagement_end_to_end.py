@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 import pytest
 
 from integration_tests.connector_builder import builder_test_reads, problems_logged, records_read
-from integration_tests.connector_cli import configured_catalog, run_connector
+from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, FakeAdminApi
 from integration_tests.ground_truth import on_one_day
 
@@ -184,3 +184,46 @@ def test_every_runtime_reads_the_same_records(enterprise) -> None:
         synced = by_key(stream, package.records(stream))
         assert all(synced.get(key) == record for key, record in by_key(stream, tested).items()), stream
     assert manifest_only.final_states() == package.final_states()
+
+
+def test_a_0_0_x_connection_resumes_each_kept_stream_at_its_saved_day_in_every_runtime(enterprise) -> None:
+    """Given a 0.0.x config (the key as api_key, an end_date) and the states 0.0.x saved ({"date"}, and
+    {"starting_date"} for summaries), Then the package and the manifest-only runtime ask each kept stream for its
+    saved day less the default lookback (3 days) up to the day before end_date, none earlier, with the 0.0.x key;
+    the Connector Builder's test read takes the config too."""
+    kept = ("chat_projects", "skills", "connectors", "summaries")
+    end = min(enterprise.engagement.latest_day(ENGAGEMENT[stream][0]) for stream in kept)
+    saved = end - timedelta(days=5)
+    config = {"api_key": DEFAULT_ANALYTICS_KEY, "start_date": f"{saved - timedelta(days=6)}", "end_date": f"{end}",
+              "api_url": enterprise.url}
+    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": {
+        "starting_date" if stream == "summaries" else "date": saved.isoformat()}}} for stream in kept]
+
+    def days_asked() -> Dict[str, List[str]]:
+        # The days each stream asked for; summaries over one day, as the key probe asks for no ending_date.
+        asked = {stream: sorted({request.query.get("date", request.query.get("starting_date"))[0]
+                                 for request in enterprise.api_requests()
+                                 if request.path == ENGAGEMENT_PREFIX + ENGAGEMENT[stream][0]
+                                 and (stream != "summaries" or "ending_date" in request.query)}) for stream in kept}
+        assert {request.headers["x-api-key-kind"] for request in enterprise.api_requests()} == {"analytics"}
+        enterprise.clear_log()
+        return asked
+
+    def every_runtime():
+        enterprise.clear_log()
+        runs = [(read(config, *kept, state=state, runtime=runtime), days_asked()) for runtime in RUNTIMES]
+        return runs, builder_test_reads(config, list(kept))
+
+    _, (runs, builder) = on_one_day(every_runtime)
+
+    expected_days = [day.isoformat() for day in days_from(saved - timedelta(days=3), end - timedelta(days=1))]
+    (package, package_days), (manifest_only, manifest_only_days) = runs
+    assert package.exit_code == 0 and manifest_only.exit_code == 0, manifest_only.stderr
+    assert package_days == manifest_only_days == {stream: expected_days for stream in kept}
+    assert manifest_only.records() == package.records()
+    for stream in kept:
+        assert {record["date"] for record in package.records(stream)} == set(expected_days), stream
+        assert problems_logged(builder[stream]) == [] and records_read(builder[stream]), stream
+    assert manifest_only.final_states() == package.final_states()
+    assert [state["stream"]["stream_state"] for state in package.final_states()] == [
+        {"date": (end - timedelta(days=1)).isoformat()}] * len(kept)

@@ -140,6 +140,16 @@ def records_are_read_and_written_on_one_thread(api, runtime, config) -> bool:
     return run.exit_code == 0 and run.most_threads == 1 + 1
 
 
+def a_0_0_x_config_reads(api, runtime, config) -> bool:
+    """A config saved by 0.0.x: the key named api_key (an Analytics key), no admin_api_key."""
+    saved = {"api_key": DEFAULT_ANALYTICS_KEY, "api_url": config["api_url"],
+             "start_date": f"{api.engagement.latest_day('skills') - timedelta(days=1)}"}
+    outcome = read(api, runtime, saved, "skills")
+    if runtime == "builder":
+        return bool(records_read(outcome))
+    return outcome.exit_code == 0 and bool(outcome.records("skills"))
+
+
 PROBES = {
     "A config mistake the spec's JSON schema lets through (a key pasted with a line break) is refused in one sentence":
         refused_in_one_sentence({"admin_api_key": "sk-ant-admin01-abcdef\n"}, "admin_api_key has spaces or line breaks"),
@@ -158,6 +168,7 @@ PROBES = {
         an_analytics_key_skips_the_admin_api_streams,
     "`check` with an Analytics API key says which streams it reads": check_says_which_streams_the_key_reads,
     "Records are read and written on one thread": records_are_read_and_written_on_one_thread,
+    "A config saved by version 0.0.x (its key as `api_key`) is read": a_0_0_x_config_reads,
 }
 TABLE = documented_table()
 

@@ -1508,6 +1508,8 @@ class CursorAtBucketStart(StateMigration):
     # Interpolated, so it follows the clock: a saved cursor past it is read as it, with a warning.
     newest_bucket: Optional[str] = None
     bucket_width: str = "1d"
+    # The field an earlier version saved the cursor in (0.0.x summaries: starting_date), read as cursor_field.
+    former_cursor_field: Optional[str] = None
     # Not written in the manifest: the CDK's factory passes the stream, whose name the refusal says.
     declarative_stream: Any = None
 
@@ -1519,10 +1521,13 @@ class CursorAtBucketStart(StateMigration):
                                if self.newest_bucket else None)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        return self.cursor_field in stream_state or "state_type" in stream_state
+        return self.cursor_field in stream_state or "state_type" in stream_state or (
+            self.former_cursor_field is not None and self.former_cursor_field in stream_state)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         stream = getattr(self.declarative_stream, "name", None) or "this stream"
+        if self.cursor_field not in stream_state and self.former_cursor_field in stream_state:
+            stream_state = {self.cursor_field: stream_state[self.former_cursor_field]}
         if "state_type" in stream_state:
             # The CDK's concurrent format (never written here), read as the CDK resumes from it: else the CDK saves
             # its first slice's start, however old; slices it cannot read are the value refused.

@@ -20,16 +20,17 @@ def _source(args: List[str]) -> SourceClaude:
     paths = {name: getattr(AirbyteEntrypoint, f"extract_{name}")(args) for name in ("config", "catalog", "state")}
     try:
         config = SourceClaude.read_config(paths["config"]) if paths["config"] else None
-        if config and isinstance(config.get("admin_api_key"), str):
-            update_secrets([config["admin_api_key"]])  # masked in every message from here on
+        # Masked in every message from here on; api_key is a 0.0.x config's key.
+        keys = [config.get(name) for name in ("admin_api_key", "api_key")] if config else []
+        update_secrets([key for key in keys if isinstance(key, str) and key])
         catalog = SourceClaude.read_catalog(paths["catalog"]) if paths["catalog"] else None
         state = SourceClaude.read_state(paths["state"]) if paths["state"] else None
     except Exception as error:  # unreadable files: the user's to fix
         _exit_with(args, AirbyteTracedException(message=f"source-claude could not read its input: {error}",
                                                 failure_type=FailureType.config_error))
     try:
-        if config is not None:
-            whole_config_rules(config)  # also an empty config, which the source takes for none (as spec has)
+        if config == {}:
+            whole_config_rules(config)  # an empty config, which the source takes for none (as spec has)
         return SourceClaude(catalog=catalog, config=config, state=state)
     except AirbyteTracedException as failure:
         _exit_with(args, failure)

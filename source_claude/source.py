@@ -42,7 +42,7 @@ class SourceClaude(YamlDeclarativeSource):
             raise config_error(f"The catalog asks for {', '.join(unknown)}, which this source does not have (it has "
                                f"{', '.join(known)}): refresh the source schema, or fix the configured catalog.")
         if config:
-            whole_config_rules(config)
+            whole_config_rules(self._config)  # as the manifest's transformations left it: a 0.0.x config too
             # Runs the manifest's config rules and state migrations, which would fail inside the CDK's read otherwise.
             self._unused_streams = self.streams(config)
 

@@ -1,14 +1,25 @@
 """The Claude Enterprise engagement streams, request by request: one day per request, the day a row counts, and the
-refusal of a day the API has not finished, whatever order its message names the days in."""
+refusal of a day the API has not finished, whatever order its message names the days in; and a 0.0.x connection's
+config and saved states."""
 
 import json
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import freezegun
 import pytest
+import yaml
 
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.state_builder import StateBuilder
 
+from source_claude import SourceClaude
+from source_claude.source import MANIFEST
 from unit_tests.builders import API_URL, api_error, config, read_stream, records_of
 
 ANALYTICS_KEY = "sk-ant-api01-unit-test-analytics-key"
@@ -93,3 +104,58 @@ def test_summaries_ask_one_day_at_a_time_and_date_each_row_by_its_start() -> Non
     assert [(r["date"], r["daily_active_user_count"]) for r in records_of(output)] == [
         ("2026-03-06", 10), ("2026-03-07", 12), ("2026-03-08", 11), ("2026-03-09", 9)]
     assert states_of(output)[-1] == {"date": "2026-03-09"}
+
+
+# A connection made with 0.0.x: its config (the key named api_key, dates without a time) and its saved states, in
+# the shapes 0.0.x wrote them.
+CONFIG_0_0_X = {"api_key": ANALYTICS_KEY, "start_date": "2026-01-01", "end_date": "2026-03-09"}
+STATE_0_0_X = {"chat_projects": {"date": "2026-03-07"}, "skills": {"date": "2026-03-06"},
+               "connectors": {"date": "2026-03-05"}, "summaries": {"starting_date": "2026-03-07"}}
+PATHS = {"chat_projects": "apps/chat/projects", "skills": "skills", "connectors": "connectors",
+         "summaries": "summaries"}
+
+
+def source_in(runtime: str, configured: Any, state: Any) -> Any:
+    """The source as the package builds it, or as the manifest-only runtime does (the manifest alone)."""
+    if runtime == "package":
+        return SourceClaude(catalog=configured, config=CONFIG_0_0_X, state=state)
+    manifest = yaml.safe_load(Path(MANIFEST).read_text())
+    return ConcurrentDeclarativeSource(source_config=manifest, catalog=configured, config=CONFIG_0_0_X, state=state)
+
+
+def day_request(stream: str, day: str) -> HttpRequest:
+    following = f"{date.fromisoformat(day) + timedelta(days=1)}"
+    query = ({"starting_date": day, "ending_date": following} if stream == "summaries"
+             else {"date": day, "limit": "1000"})
+    return HttpRequest(f"{API_URL}/v1/organizations/analytics/{PATHS[stream]}", query_params=query,
+                       headers={"x-api-key": ANALYTICS_KEY})
+
+
+@freezegun.freeze_time(f"{TODAY}T12:00:00Z")
+@pytest.mark.parametrize("runtime", ["package", "manifest-only"])
+def test_a_0_0_x_connection_resumes_each_stream_at_its_saved_day_less_the_lookback(runtime: str) -> None:
+    """Given a 0.0.x config (start_date 2026-01-01) and state, Then each kept stream asks, with the 0.0.x key, for
+    its saved day less the default lookback of 3 days, up to the day before end_date, and for no other day."""
+    configured = CatalogBuilder()
+    states = StateBuilder()
+    for stream, saved in STATE_0_0_X.items():
+        configured = configured.with_stream(stream, SyncMode.incremental)
+        states = states.with_stream_state(stream, saved)
+    configured, states = configured.build(), states.build()
+    with HttpMocker() as http_mocker:  # each request mocked must be sent, and none other is answered
+        http_mocker.get(PROBE, users_page())
+        for stream, saved in STATE_0_0_X.items():
+            saved_day = date.fromisoformat(next(iter(saved.values())))
+            for offset in range(-3, (date(2026, 3, 8) - saved_day).days + 1):
+                day = f"{saved_day + timedelta(days=offset)}"
+                http_mocker.get(day_request(stream, day), users_page(
+                    {"starting_at": f"{day}T00:00:00Z", "daily_active_user_count": 4} if stream == "summaries" else
+                    {"skill_name": "pdf", "connector_name": "drive", "project_id": "claude_proj_1"}))
+        output = read(source_in(runtime, configured, states), CONFIG_0_0_X, configured, states)
+
+    assert not output.errors, output.errors[0].trace.error.internal_message
+    assert {message.record.stream for message in output.records} == set(STATE_0_0_X)
+    assert min(message.record.data["date"] for message in output.records
+               if message.record.stream == "summaries") == "2026-03-04"
+    assert {message.state.stream.stream_descriptor.name: message.state.stream.stream_state.__dict__
+            for message in output.state_messages} == {stream: {"date": "2026-03-08"} for stream in STATE_0_0_X}

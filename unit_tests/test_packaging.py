@@ -2,6 +2,7 @@
 
 import re
 import xml.etree.ElementTree as ElementTree
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -43,9 +44,28 @@ def test_metadata_has_what_the_registry_expects() -> None:
     assert METADATA["remoteRegistries"]["pypi"] == {"enabled": True, "packageName": pyproject("name")}
     assert METADATA["dockerRepository"] == "airbyte/source-claude"
     assert METADATA["license"] == pyproject("license") == "MIT"
-    assert re.fullmatch(r"[0-9a-f-]{36}", METADATA["definitionId"])
+    assert METADATA["documentationUrl"] == "https://docs.airbyte.com/integrations/sources/claude"
     for field in ("connectorType", "connectorSubtype", "documentationUrl", "name", "releaseStage", "supportLevel"):
         assert METADATA[field], field
+
+
+def test_it_ships_as_the_next_major_version_of_the_registry_s_claude_connector() -> None:
+    """Airbyte's registry has source-claude 0.0.x under this definitionId: users upgrade into 1.0.0, warned by the
+    breaking change entry in time, and led by its migration guide."""
+    assert METADATA["definitionId"] == "c4654197-3155-4a8a-95e2-a1dd1f8cff5b"
+    assert METADATA["dockerImageTag"] == "1.0.0"
+    breaking = METADATA["releases"]["breakingChanges"]["1.0.0"]
+    changelog = (ROOT / "docs" / "claude.md").read_text().split("## Changelog", 1)[1]
+    released = date.fromisoformat(re.search(r"^\| 1\.0\.0 \| (\S+) \|", changelog, re.M).group(1))
+    assert date.fromisoformat(breaking["upgradeDeadline"]) >= released + timedelta(days=14)
+    for stream in ("users", "user_activity", "usage_analytics", "cost_analytics", "migration guide"):
+        assert stream in breaking["message"], stream
+    guide = (ROOT / "docs" / "claude-migrations.md").read_text()
+    assert re.search(r"^## Upgrading to 1\.0\.0$", guide, re.M)
+    # Every 0.0.x stream is in the guide, with what it becomes.
+    for stream in ("users", "chat_projects", "skills", "connectors", "summaries", "user_usage_report",
+                   "user_cost_report", "usage_report", "cost_report"):
+        assert re.search(rf"^\| `{stream}` \(", guide, re.M), stream
 
 
 def test_the_image_is_the_pinned_base_the_metadata_declares_and_runs_the_console_script() -> None:

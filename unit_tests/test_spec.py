@@ -25,7 +25,7 @@ def test_the_check_s_own_field_is_hidden_and_never_set_by_default() -> None:
 def test_properties_required_and_order() -> None:
     spec = connection_specification()
     assert list(spec["properties"]) == PROPERTIES
-    assert spec["required"] == ["admin_api_key", "start_date"]
+    assert spec["required"] == ["start_date"]  # the key as admin_api_key, or as a 0.0.x config's api_key
     assert [spec["properties"][name]["order"] for name in PROPERTIES] == list(range(len(PROPERTIES)))
 
 
@@ -38,6 +38,16 @@ def test_the_key_is_a_secret_and_says_where_to_create_it() -> None:
     key = connection_specification()["properties"]["admin_api_key"]
     assert key["airbyte_secret"] is True
     assert "Admin keys" in key["description"] and "sk-ant-admin" in key["description"]
+    # Either kind of key: an Admin key, or a Claude Enterprise organization's Analytics key.
+    assert "Admin" in key["title"] and "Analytics" in key["title"] and "read:analytics" in key["description"]
+
+
+def test_a_0_0_x_config_s_key_field_stays_a_secret_and_out_of_sight() -> None:
+    """0.0.x saved its key as api_key: declared, the platform keeps masking and storing it as a secret."""
+    spec = SourceClaude().spec(logging.getLogger("test")).connectionSpecification
+    assert {name: spec["properties"]["api_key"][name] for name in ("airbyte_secret", "airbyte_hidden")} == {
+        "airbyte_secret": True, "airbyte_hidden": True}
+    assert "api_key" not in spec["required"]
 
 
 def test_defaults_and_bounds() -> None:
