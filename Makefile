@@ -31,8 +31,8 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Three workers on two cores, one test file each at a time (a file's tests share their stand-in and fixtures): the
-# tests wait on subprocesses and the stand-in, so a third worker fills the gaps. 6 min 26 s on a quiet 2-core machine,
-# 11.6 min of CPU, most of it connector start-ups (about 2 s of CPU each, importing the CDK).
+# tests wait on subprocesses and the stand-in, so a third worker fills the gaps (a fourth measured slower). 7 min 14 s
+# on a quiet 2-core machine, 13.5 min of CPU, most of it connector start-ups (about 2 s of CPU each, importing the CDK).
 # --no-loadscope-reorder: files in collection order (the longest first, see conftest.py), not by how many tests each has.
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not image_tests" -n 3 --dist loadfile --no-loadscope-reorder

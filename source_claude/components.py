@@ -708,7 +708,7 @@ def where(response: requests.Response) -> str:
     parts = urlsplit(request_url(response))
     query = parse_qs(parts.query)
     path = parts.path or "the Admin API"
-    start, end = (next(iter(query.get(name, []) for name in names if name in query), [None])[0]
+    start, end = (next((query[name][0] for name in names if name in query), None)
                   for names in (("starting_at", "starting_date", "date"), ("ending_at", "ending_date")))
     if end:
         return f"{path} for {start or '?'} to {end}"
@@ -1640,7 +1640,8 @@ class CheckpointEachWindow(Retriever):
         if stream_slice is None or not self._cursor_field or not hasattr(self.cursor, "observe"):
             return
         last_bucket = self.last_bucket_to_checkpoint(stream_slice)
-        if last_bucket is not None and not self.after_the_newest_day(stream_slice):  # observed like a record, so the CDK checkpoints it as it does real records
+        # Observed like a record, so the CDK checkpoints it as it does real records.
+        if last_bucket is not None and not self.after_the_newest_day(stream_slice):
             self.cursor.observe(Record(data={self._cursor_field: last_bucket}, stream_name=self.name,
                                        associated_slice=stream_slice))
 
