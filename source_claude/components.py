@@ -292,6 +292,8 @@ class AdminApiErrorHandler(DefaultErrorHandler):
             incomplete = page_problem(body, self._page_keys, self.whole_buckets)
             if self.whole_buckets and not incomplete:
                 incomplete = window_gap(response, body)
+        refused_as_not_finished = self.latest_day_in_refusals and response is not None and response.status_code == 400
+        newest_day = latest_day_named(response) if refused_as_not_finished else None
         if incomplete:
             resolution = ErrorResolution(ResponseAction.RETRY, FailureType.transient_error,
                                          f"The Anthropic Admin API returned a page that is not whole ({incomplete}); "
@@ -299,13 +301,12 @@ class AdminApiErrorHandler(DefaultErrorHandler):
         elif body is not None and names_its_own_token(response, body):
             # Before the extractor sees it: its records are most likely the previous page's again.
             resolution = ErrorResolution(ResponseAction.FAIL, FailureType.system_error, repeated_own_token(response))
-        elif self.latest_day_in_refusals and response is not None and response.status_code == 400 \
-                and latest_day_named(response):
+        elif newest_day:
             resolution = ErrorResolution(ResponseAction.IGNORE, None, None)
             if self.latest_day is None:
-                logger.info(f"{self._stream} is read up to {latest_day_named(response)}, the newest day the API has "
-                            "finished: a later sync reads the days after it.")
-            self.latest_day = latest_day_named(response)
+                logger.info(f"{self._stream} is read up to {newest_day}, the newest day the API has finished: a "
+                            "later sync reads the days after it.")
+            self.latest_day = newest_day
         elif isinstance(response_or_exception, ResponseOverLimit):
             retry = response_or_exception.retry
             resolution = ErrorResolution(ResponseAction.RETRY if retry else ResponseAction.FAIL,
@@ -382,7 +383,8 @@ def full_stop(text: str) -> str:
 def latest_day_named(response: requests.Response) -> Optional[str]:
     """The latest day the API has, as its refusal of a day not available yet names it: a date in the message before
     the day asked (the message may name both, in no documented order); None for any other refusal."""
-    asked = (request_query(response).get("date") or request_query(response).get("starting_date") or [""])[0]
+    query = request_query(response)
+    asked = (query.get("date") or query.get("starting_date") or [""])[0]
     earlier = [day for day in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", api_error_message(response) or "") if day < asked]
     return max(earlier, default=None)
 
@@ -1216,8 +1218,7 @@ class ShapedRecords(RecordExtractor):
     def _list_rows(self, response: requests.Response, page: Mapping[str, Any],
                    exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
         for item in page["data"]:
-            key = tuple(item.get(name) for name in self._key)
-            if self._items.first_time(response, key, item, " ".join(map(str, key))):
+            if self._first_time(response, item, item):
                 yield item
 
     def _engagement_rows(self, response: requests.Response, page: Mapping[str, Any],
@@ -1233,9 +1234,13 @@ class ShapedRecords(RecordExtractor):
                 continue
             record = flatten(item, {})
             record["date"] = day
-            key = tuple(record.get(name) for name in self._key)
-            if self._items.first_time(response, key, item, " ".join(map(str, key))):
+            if self._first_time(response, record, item):
                 yield record
+
+    def _first_time(self, response: requests.Response, keyed: Mapping[str, Any], item: Any) -> bool:
+        """Whether the slice has not read `item` before, by the `key` fields of `keyed` (the item, or its record)."""
+        key = tuple(keyed.get(name) for name in self._key)
+        return self._items.first_time(response, key, item, " ".join(map(str, key)))
 
     def _drop(self, response: requests.Response, what: str) -> None:
         if not self._warned_outside:
