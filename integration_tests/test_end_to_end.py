@@ -146,7 +146,8 @@ def test_full_refresh_emits_exactly_the_ground_truth(api, config, organization) 
     # Token sums per day and model, and cost to the cent.
     assert tokens_per_day_and_model(usage_by_key(usage)) == tokens_per_day_and_model(expected_usage(organization, days))
     assert sum(Decimal(r["amount"]) for r in cost) == sum(v["amount"] for v in expected_cost(organization, days).values())
-    # amount_usd is the exact decimal quotient (numbers parsed as Decimal, not float).
+    # amount_usd is the exact decimal quotient (numbers parsed as Decimal, not float): the stand-in's cents, like the
+    # API's, have at most 7 decimals, so none is rounded at 9 USD decimals.
     assert all(r["amount_usd"] * 100 == Decimal(r["amount"]) for r in cost)
     # 80 days (75 of data after 5 empty ones) are three 31-day windows: three requests per stream, no more.
     assert len(api.api_requests(USAGE_PATH)) == 3

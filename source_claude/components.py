@@ -25,7 +25,7 @@ import unicodedata
 from contextlib import contextmanager, suppress
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from hashlib import md5
 from typing import (Any, Dict, Generator, Iterable, Iterator, List, Mapping, MutableMapping, Optional,
                     Sequence, Set, Tuple, Union)
@@ -1120,7 +1120,7 @@ class ShapedRecords(RecordExtractor):
     nothing from one page to the next and make USD through Jinja floats.
 
     Each shape (`rows`) drops, with one warning, an item outside the window or day asked for, emits an item read twice
-    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets an exact <field>_usd."""
+    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets <field>_usd at 9 decimals."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -1323,7 +1323,7 @@ def stable_key(values: Sequence[Any]) -> str:
 
 
 def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> MutableMapping[str, Any]:
-    """Adds <field>_usd = cents / 100, exact, beside each money field."""
+    """Adds <field>_usd = cents / 100 at USD_DECIMALS places beside each money field."""
     for money_field in money_fields:
         usd = cents_to_usd(record.get(money_field))
         if usd is not None:
@@ -1333,6 +1333,12 @@ def with_usd(record: MutableMapping[str, Any], money_fields: Sequence[str]) -> M
 
 # A decimal of at most this many significant digits is the shortest text of its nearest double (15.95 digits).
 FLOAT_EXACT_DIGITS = 15
+# BigQuery, Redshift, ClickHouse, DuckDB and MySQL store a JSON number at 9 decimals (Databricks 10): a USD value with
+# more would be rounded by each warehouse its own way, so it is rounded here, once, half to even. The API's cents carry
+# at most 6 decimals (USD 8), so a real amount is never rounded; the cent amounts stay the lossless column.
+USD_DECIMALS = 9
+_USD_QUANTUM = Decimal(1).scaleb(-USD_DECIMALS)
+_WIDE = Context(prec=200)
 
 
 def exact_number(text: str) -> Any:
@@ -1345,13 +1351,15 @@ def exact_number(text: str) -> Any:
 
 
 def cents_to_usd(cents: Any) -> Optional[str]:
-    """The decimal text of `cents` / 100, exact: the decimal point moves two places; None if not a finite number."""
+    """The decimal text of `cents` / 100 at USD_DECIMALS places (exact for cents of up to 7 decimals, else rounded
+    half to even); None if `cents` is not a finite number."""
     if type(cents) is str and _PLAIN_DECIMAL.fullmatch(cents):
         # The usual form, moved as text: "123.78912" -> "1.2378912" (Decimal measured 3x slower per record).
         sign, digits = ("-", cents[1:]) if cents[0] == "-" else ("", cents)
         whole, _, fraction = digits.partition(".")
-        whole = whole.rjust(3, "0")
-        return f"{sign}{whole[:-2].lstrip('0') or '0'}.{whole[-2:]}{fraction}"
+        if len(fraction) <= USD_DECIMALS - 2:
+            whole = whole.rjust(3, "0")
+            return f"{sign}{whole[:-2].lstrip('0') or '0'}.{whole[-2:]}{fraction}"
     if isinstance(cents, bool) or not isinstance(cents, (str, int, float, Decimal)):
         return None
     try:
@@ -1361,8 +1369,10 @@ def cents_to_usd(cents: Any) -> Optional[str]:
         return None
     if not amount.is_finite():
         return None
-    sign, digits, exponent = amount.as_tuple()
-    return format(Decimal((sign, digits, int(exponent) - 2)), "f")
+    usd = amount.scaleb(-2, _WIDE)
+    if usd.as_tuple().exponent < -USD_DECIMALS:
+        usd = _WIDE.quantize(usd, _USD_QUANTUM).normalize(_WIDE) or Decimal(0)
+    return format(usd, "f")
 
 
 def exact_json(value: Any, money_fields: Sequence[str] = ()) -> Any:

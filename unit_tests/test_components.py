@@ -60,10 +60,27 @@ def test_row_key_tells_null_from_the_string_none_and_empty() -> None:
         ("-0.5", "-0.005"),
         (186, "1.86"),
         (186.5, "1.865"),
-        ("98765432109876543210.98765432109876543210", "987654321098765432.1098765432109876543210"),
+        ("123.1234567", "1.231234567"),
     ],
 )
 def test_cents_to_usd_moves_the_decimal_point_exactly(cents, usd) -> None:
+    assert cents_to_usd(cents) == usd
+
+
+@pytest.mark.parametrize(
+    "cents, usd",
+    [
+        ("123.12345678", "1.231234568"),
+        ("12.34567895", "0.12345679"),  # half to even: ...789|5 -> ...790
+        ("12.34567885", "0.123456788"),  # half to even: ...788|5 -> ...788
+        ("0.00000005", "0"),
+        ("-0.00000001", "0"),  # never "-0"
+        ("-0.00000015", "-0.000000002"),
+        ("98765432109876543210.98765432109876543210", "987654321098765432.109876543"),
+        (12.345678901234567, "0.123456789"),
+    ],
+)
+def test_cents_to_usd_rounds_beyond_nine_decimals_half_to_even(cents, usd) -> None:
     assert cents_to_usd(cents) == usd
 
 

@@ -91,7 +91,8 @@ class TestCostReport(TestCase):
 
 
 class TestAmountUsdOnTheWire(TestCase):
-    """amount_usd must reach stdout as the exact decimal, including where a float could not hold it."""
+    """amount_usd must reach stdout as cents / 100 at 9 decimals (rounded half to even beyond them, never -0),
+    including where a float could not hold it."""
 
     def test_serialized_record_carries_the_exact_quotient(self) -> None:
         from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -101,7 +102,10 @@ class TestAmountUsdOnTheWire(TestCase):
 
         cases = {
             "123.78912": "1.2378912",
-            "12345678901234567890.123456789": "123456789012345678.90123456789",
+            "12345678901234567890.123456789": "123456789012345678.901234568",
+            "12.34567895": "0.12345679",
+            "12.34567885": "0.123456788",
+            "-0.00000001": "0",
             "0.000001": "0.00000001",
             "-250": "-2.50",
         }
@@ -112,6 +116,7 @@ class TestAmountUsdOnTheWire(TestCase):
             line = AirbyteEntrypoint.airbyte_message_to_string(message)
             on_the_wire = json.loads(line, parse_float=Decimal)["record"]["data"]
             self.assertEqual((on_the_wire["amount_usd"], on_the_wire["amount"]), (Decimal(usd), cents))
+            self.assertEqual(on_the_wire["amount_usd"].is_signed(), Decimal(usd).is_signed())
 
 
 @freezegun.freeze_time("2025-03-10T12:00:00Z")
@@ -127,7 +132,7 @@ class TestKeysThatAppearOverTime(TestCase):
 
 
 # Amounts as JSON numbers, written by hand: json.dumps of a float would round the first one.
-NUMERIC_AMOUNTS = {"123.456789012345678901": "1.23456789012345678901", "250": "2.50", "1E+2": "1.00", "-0.5": "-0.005"}
+NUMERIC_AMOUNTS = {"123.456789012345678901": "1.23456789", "250": "2.50", "1E+2": "1.00", "-0.5": "-0.005"}
 AS_TEXT = {"123.456789012345678901": "123.456789012345678901", "250": "250", "1E+2": "100", "-0.5": "-0.5"}
 
 
