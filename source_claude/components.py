@@ -1136,7 +1136,7 @@ class ShapedRecords(RecordExtractor):
         if self.rows not in shapes:
             raise ValueError(f"rows is {self.rows!r}: it must be one of {', '.join(shapes)}")
         self._shape = shapes[self.rows]
-        self._page_keys = page_settings(parameters)[0]
+        self._page_keys, self._exact_decimals = page_settings(parameters)
         self._key, self._money = tuple(self.key), tuple(self.money_fields)
         self._numeric_money = (re.compile(rb'"(' + b"|".join(re.escape(m.encode()) for m in self._money)
                                           + rb')"\s*:\s*[-0-9]') if self._money else None)
@@ -1150,7 +1150,7 @@ class ShapedRecords(RecordExtractor):
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         with unreadable_records_end_the_sync(response):
-            page = whole_page(response, self._page_keys, exact_decimals=self.rows.startswith("claude_code"))
+            page = whole_page(response, self._page_keys, self._exact_decimals)
             exact = self._numeric_money is not None and self._numeric_money.search(response.content) is not None
             if exact:
                 page = loads_exact(response.content)

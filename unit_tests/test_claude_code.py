@@ -12,9 +12,11 @@ What the manifest promises for these streams:
 """
 
 import json
+from pathlib import Path
 from unittest import TestCase
 
 import freezegun
+import yaml
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -22,6 +24,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from source_claude import SourceClaude
+from source_claude.source import MANIFEST
 from unit_tests.builders import (
     api_error,
     claude_code_record,
@@ -228,7 +231,9 @@ class TestClaudeCodeModelUsage(TestCase):
             "has_more": False, "next_page": None}).replace("0.1,", "12.345678901234567890,").encode()
         response.status_code = 200
         response.request.url = "https://api.anthropic.com/v1/organizations/usage_report/claude_code?starting_at=2025-03-10"
-        [row] = ShapedRecords(config={}, parameters={}, rows="claude_code_model_usage").extract_records(response)
+        # The parameters the manifest gives both Claude Code streams (exact_decimals among them).
+        parameters = yaml.safe_load(Path(MANIFEST).read_text())["definitions"]["claude_code_stream_base"]["$parameters"]
+        [row] = ShapedRecords(config={}, parameters=parameters, rows="claude_code_model_usage").extract_records(response)
         line = AirbyteEntrypoint.airbyte_message_to_string(
             AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))
 
