@@ -94,7 +94,8 @@ class TestWorkspaceRateLimits(TestCase):
         http_mocker.get(workspace_request("wrkspc_a"), limits_page(
             {"type": "workspace_rate_limit", "group_type": "model_group", "group": OPUS, "models": OPUS_MODELS[:1],
              "rate_limit_id": "rl_1", "workspace_id": "wrkspc_a",
-             "limits": [{"type": "requests_per_minute", "value": 100, "org_limit": 4000, "source": {"type": "workspace"}},
+             "limits": [{"type": "requests_per_minute", "value": 100, "org_limit": 4000,
+                         "source": {"type": "workspace"}},
                         {"type": "output_tokens_per_minute", "value": 800000, "org_limit": 800000,
                          "source": {"type": "organization"}},
                         {"type": "tokens_per_day", "value": 9, "org_limit": None, "source": {"type": "workspace"}}]}))
@@ -139,9 +140,65 @@ class TestWorkspaceRateLimits(TestCase):
                                   "source": {"type": "organization"}}]}, next_page="page_2"))
         http_mocker.get(workspace_request("wrkspc_a", page="page_2"), limits_page(
             {**entry, "group": {"type": "web_search", "id": "rlg_search"}, "group_type": "web_search",
-             "limits": [{"type": "tool_uses_per_second", "value": 3, "org_limit": 30, "source": {"type": "workspace"}}]}))
+             "limits": [{"type": "tool_uses_per_second", "value": 3, "org_limit": 30,
+                         "source": {"type": "workspace"}}]}))
 
         records = records_of(full_refresh("workspace_rate_limits"))
 
         self.assertEqual([(r["group_id"], r["limit_type"], r["value"]) for r in records],
                          [("rlg_skills", "requests_per_minute", 1), ("rlg_search", "tool_uses_per_second", 3)])
+
+
+def test_the_docs_query_puts_each_model_groups_busiest_hour_beside_its_limit() -> None:
+    """The query of docs/claude.md (examples/claude_reports.py's), in DuckDB over tables shaped as PyAirbyte writes
+    them (models as JSON): models join to their group by ID or alias, batch usage and models in no group are left
+    out, input and output each take their own busiest hour, and the group nearest its limit comes first."""
+    import re
+    import sys
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    import duckdb
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "examples"))
+    from claude_reports import BUSIEST_HOUR_VS_LIMIT_SQL
+
+    def words(sql: str) -> str:
+        return " ".join(sql.split())
+
+    docs_queries = re.findall(r"```sql\n(.*?)```", (root / "docs" / "claude.md").read_text(), re.S)
+    assert words(BUSIEST_HOUR_VS_LIMIT_SQL) in [words(query) for query in docs_queries]
+
+    db = duckdb.connect()
+    db.execute("CREATE TABLE rate_limits (group_id VARCHAR, group_type VARCHAR, group_display_name VARCHAR, "
+               "models JSON, limit_type VARCHAR, value BIGINT)")
+    opus, haiku = '["claude-opus-4-5", "claude-opus-4-5-20251101"]', '["claude-haiku-4-5"]'
+    db.executemany("INSERT INTO rate_limits VALUES (?, ?, ?, ?, ?, ?)", [
+        ("rlg_o", "model_group", "Opus", opus, "requests_per_minute", 50),
+        ("rlg_o", "model_group", "Opus", opus, "input_tokens_per_minute", 600),
+        ("rlg_o", "model_group", "Opus", opus, "output_tokens_per_minute", 60),
+        ("rlg_h", "model_group", "Haiku", haiku, "input_tokens_per_minute", 6000),
+        ("rlg_h", "model_group", "Haiku", haiku, "output_tokens_per_minute", 600),
+        ("rlg_b", "batch", None, None, "enqueued_batch_requests", 10)])
+    db.execute("CREATE TABLE messages_usage_hourly (starting_at TIMESTAMPTZ, model VARCHAR, service_tier VARCHAR, "
+               "uncached_input_tokens BIGINT, cache_read_input_tokens BIGINT, "
+               "cache_creation_ephemeral_5m_input_tokens BIGINT, cache_creation_ephemeral_1h_input_tokens BIGINT, "
+               "output_tokens BIGINT)")
+    ten, eleven = "2026-11-02 10:00:00+00", "2026-11-02 11:00:00+00"
+    db.executemany("INSERT INTO messages_usage_hourly VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        (ten, "claude-opus-4-5-20251101", "standard", 1000, 2000, 0, 0, 600),
+        (ten, "claude-opus-4-5", "priority", 600, None, None, None, 0),  # the alias, nulls counted as 0
+        (eleven, "claude-opus-4-5", "standard", 0, 0, 1200, 0, 1200),
+        (eleven, "claude-opus-4-5", "batch", 999_999, 0, 0, 0, 999_999),  # the batch group's, not Opus's
+        (ten, "claude-haiku-4-5", "standard", 60_000, 0, 0, 0, None),
+        (eleven, "claude-2", "standard", 10 ** 9, 0, 0, 0, 10 ** 9)])  # in no group
+
+    rows = db.execute(BUSIEST_HOUR_VS_LIMIT_SQL).fetchall()
+
+    at_ten, at_eleven = (datetime(2026, 11, 2, hour, tzinfo=timezone.utc) for hour in (10, 11))
+    assert [(group, input_hour, input_rate, input_limit, output_hour, output_rate, output_limit)
+            for group, input_hour, input_rate, input_limit, _, output_hour, output_rate, output_limit, _ in rows] == [
+        ("Opus", at_ten, 60, 600, at_eleven, 20, 60),  # 3,600 input tokens at 10:00, 1,200 output at 11:00
+        ("Haiku", at_ten, 1000, 6000, at_ten, 0, 600)]
+    assert [(row[4], row[8]) for row in rows] == [(0.1, 1 / 3), (1 / 6, 0)]
