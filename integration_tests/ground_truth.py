@@ -212,10 +212,11 @@ def analytics_usage_totals(records: Iterable[Mapping[str, Any]]) -> Dict[Tuple, 
 
 def expected_rate_limits(limits) -> Dict[Tuple, Dict[str, Any]]:
     """rate_limits by primary key (group_id, limit_type), from the stand-in's groups: one row per group and limiter,
-    without its null fields (records omit them). The group sent in the older shape has no group id."""
+    without its null fields (records omit them). The group sent in the older shape, without group, is keyed by its
+    entry's id."""
     rows = {}
     for group in limits.groups:
-        group_id = None if group.older_shape else group.id
+        group_id = group.rate_limit_id if group.older_shape else group.id
         for limit_type, value in group.limits.items():
             rows[(group_id, limit_type)] = _without_nulls({
                 "group_id": group_id, "group_type": group.type, "group_display_name": group.display_name,
@@ -237,7 +238,7 @@ def expected_workspace_rate_limits(limits, workspace_ids: Iterable[str]) -> Dict
                 if not models:
                     continue
             overrides = workspace.overrides.get(group.id, {})
-            group_id = None if group.older_shape else group.id
+            group_id = group.rate_limit_id if group.older_shape else group.id
             for limit_type in {**group.limits, **overrides}:
                 org_limit = group.limits.get(limit_type)
                 rows[(workspace_id, group_id, limit_type)] = _without_nulls({

@@ -1240,15 +1240,17 @@ class ShapedRecords(RecordExtractor):
 
     def _rate_limit_rows(self, response: requests.Response, page: Mapping[str, Any],
                          exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
-        """One row per limiter of each entry, any limiter type, beside its group: group.type, or group_type in the
-        API's older entries without group. A workspace's rows say the organization's value and whose value applies."""
+        """One row per limiter of each entry, any limiter type, beside its group: group.type and group.id, or in the
+        API's older entries without group, group_type and (a key is never null) the entry's id, stable within the
+        organization. A workspace's rows say the organization's value and whose value applies."""
         workspace = self.rows == "workspace_rate_limits"
         asked = urlsplit(request_url(response)).path.split("/")[-2]  # the workspace, which old entries did not name
         for entry in page["data"]:
-            group = entry.get("group") or {}
-            shared = {"group_id": group.get("id"), "group_type": group.get("type") or entry.get("group_type"),
+            group, rate_limit_id = entry.get("group") or {}, entry.get("rate_limit_id" if workspace else "id")
+            shared = {"group_id": group.get("id") or rate_limit_id,
+                      "group_type": group.get("type") or entry.get("group_type"),
                       "group_display_name": group.get("display_name"), "models": entry.get("models"),
-                      "rate_limit_id": entry.get("rate_limit_id" if workspace else "id")}
+                      "rate_limit_id": rate_limit_id}
             if workspace:
                 shared["workspace_id"] = entry.get("workspace_id") or asked
             for limit in entry["limits"]:

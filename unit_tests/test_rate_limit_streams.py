@@ -2,7 +2,8 @@
 
 What the manifest promises for these streams (shared/reference/limits-api.md §1):
 - full refresh; no `limit` is sent (the API then answers in one page), and `next_page` is followed as `page`;
-- group_type is `group.type`, or the deprecated `group_type` of an entry without `group`; any limiter type is carried;
+- group_type is `group.type`, or the deprecated `group_type` of an entry without `group`, whose group_id is then its
+  own id (never null while the API names one); any limiter type is carried;
 - a workspace's rows name the workspace (the path's, for an entry that does not), the organization's value and
   the source; archived workspaces are not asked for;
 - a workspace the API refuses (HTTP 400, 403 or 404) is skipped, named in one warning, and the others are read.
@@ -63,7 +64,8 @@ class TestRateLimits(TestCase):
             {**opus, "limit_type": "requests_per_minute", "value": 4000},
             {**opus, "limit_type": "fast_otpm", "value": 40000},
             {**opus, "limit_type": "tokens_per_fortnight", "value": 7},
-            {"group_type": "batch", "rate_limit_id": "rl_2", "limit_type": "enqueued_batch_requests", "value": 500000},
+            {"group_id": "rl_2", "group_type": "batch", "rate_limit_id": "rl_2", "limit_type": "enqueued_batch_requests",
+             "value": 500000},  # the older entry's key: its own id, stable within the organization
         ])  # nulls are omitted from records
 
     @HttpMocker()
@@ -119,7 +121,7 @@ class TestWorkspaceRateLimits(TestCase):
              "source": "organization"},
             {**opus, "limit_type": "tokens_per_day", "value": 9, "source": "workspace"},
             {"workspace_id": "wrkspc_old", "group_type": "batch", "limit_type": "enqueued_batch_requests", "value": 5,
-             "org_limit": 10},
+             "org_limit": 10},  # the oldest shape: no group id nor rate_limit_id to key it by
         ])
         self.assertEqual(output.errors, [])
         warnings = warnings_of(output)
