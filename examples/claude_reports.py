@@ -66,6 +66,50 @@ GROUP BY ALL
 ORDER BY hour, model
 """
 
+# Each model group's busiest hour beside its per-minute limits (rate_limits, the organization's): the hour's tokens of
+# the group's models over 60, the average minute of that hour, input and output each in its own busiest hour. An
+# hourly average understates the busiest minute within the hour, which is what a limit refuses. Batch usage counts
+# against the batch group, not the model group's per-minute limits, so it is left out.
+BUSIEST_HOUR_VS_LIMIT_SQL = """
+WITH model_groups AS (
+    SELECT DISTINCT group_id, group_display_name, UNNEST(CAST(models AS VARCHAR[])) AS model
+    FROM rate_limits
+    WHERE group_type = 'model_group'
+),
+hours AS (
+    SELECT g.group_id, g.group_display_name, u.starting_at AS hour,
+           SUM(COALESCE(u.uncached_input_tokens, 0) + COALESCE(u.cache_read_input_tokens, 0)
+               + COALESCE(u.cache_creation_ephemeral_5m_input_tokens, 0)
+               + COALESCE(u.cache_creation_ephemeral_1h_input_tokens, 0)) AS input_tokens,
+           SUM(COALESCE(u.output_tokens, 0)) AS output_tokens
+    FROM messages_usage_hourly AS u
+    JOIN model_groups AS g ON g.model = u.model
+    WHERE u.service_tier IS DISTINCT FROM 'batch'
+    GROUP BY ALL
+),
+busiest AS (
+    SELECT group_id, group_display_name,
+           ARG_MAX(hour, input_tokens) AS input_hour, MAX(input_tokens) / 60.0 AS input_per_minute,
+           ARG_MAX(hour, output_tokens) AS output_hour, MAX(output_tokens) / 60.0 AS output_per_minute
+    FROM hours
+    GROUP BY ALL
+),
+limits AS (
+    SELECT group_id,
+           MAX(CASE WHEN limit_type = 'input_tokens_per_minute' THEN value END) AS input_limit,
+           MAX(CASE WHEN limit_type = 'output_tokens_per_minute' THEN value END) AS output_limit
+    FROM rate_limits
+    GROUP BY group_id
+)
+SELECT b.group_display_name AS model_group,
+       b.input_hour, b.input_per_minute, l.input_limit, b.input_per_minute / l.input_limit AS input_share,
+       b.output_hour, b.output_per_minute, l.output_limit, b.output_per_minute / l.output_limit AS output_share
+FROM busiest AS b
+JOIN limits AS l ON l.group_id = b.group_id
+ORDER BY GREATEST(b.input_per_minute / l.input_limit, b.output_per_minute / l.output_limit) DESC NULLS LAST,
+         model_group
+"""
+
 DAILY_COST_BY_MODEL_SQL = """
 SELECT CAST(starting_at AS DATE) AS day,
        COALESCE(model, 'web search and code execution') AS model,

@@ -5,8 +5,9 @@
    cache (under .demo/);
 3. prints tokens by model and context window for the last 30 days, tokens by model for the last 24 whole hours
    (messages_usage_hourly), cost in USD by cost type, model and token type, and the top API keys and users by cost
-   over the last 30 days (from cost_analytics, the Usage and Cost Analytics API); writes PNG charts of daily cost by
-   model and of hourly tokens by model;
+   over the last 30 days (from cost_analytics, the Usage and Cost Analytics API), and the model group nearest its
+   rate limits: its busiest hour's average tokens per minute beside its per-minute limits; writes PNG charts of daily
+   cost by model and of hourly tokens by model;
 4. syncs the same organization's Claude Enterprise engagement (the seven engagement streams, its Analytics key) for
    its last 60 days; prints its daily, weekly and monthly active users and adoption rates and its top skills and
    connectors by daily distinct users over the last 30 days; writes a PNG chart of active users and adoption;
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 from claude_reports import (  # noqa: E402
     ACTIVE_USERS_BY_WEEK_SQL,
     ANALYTICS_COST_SQL,
+    BUSIEST_HOUR_VS_LIMIT_SQL,
     COST_BY_TYPE_SQL,
     DAILY_COST_BY_MODEL_SQL,
     ENGAGEMENT_SUMMARIES_SQL,
@@ -48,7 +50,7 @@ from claude_reports import (  # noqa: E402
     write_hourly_tokens_chart,
 )
 from integration_tests.fake_admin_api import (  # noqa: E402
-    DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, ENGAGEMENT_FLOOR, Engagement, Organization,
+    DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, ENGAGEMENT_FLOOR, Directory, Engagement, Limits, Organization,
 )
 from integration_tests.ground_truth import (  # noqa: E402
     analytics_days, expected_cost, expected_usage, expected_usage_hourly,
@@ -108,6 +110,7 @@ def main() -> None:
         top_keys = connection.execute(text(TOP_COST_BY_API_KEY_SQL), {"since": since.isoformat(), "top": 5}).all()
         top_users = connection.execute(text(TOP_COST_BY_USER_SQL), {"since": since.isoformat(), "top": 5}).all()
         [(analytics_usd,)] = connection.execute(text(ANALYTICS_COST_SQL), {"since": since.isoformat()}).all()
+        busiest_group = connection.execute(text(BUSIEST_HOUR_VS_LIMIT_SQL)).first()
         summaries = connection.execute(text(ENGAGEMENT_SUMMARIES_SQL)).all()
         weeks = last_30_days(connection, "summaries", enterprise_start)
         weekly = connection.execute(text(ACTIVE_USERS_BY_WEEK_SQL), weeks).all()
@@ -131,6 +134,7 @@ def main() -> None:
                 ["API key", "USD"], [[key, f"{usd:,.2f}"] for key, usd in top_keys])
     print_table(f"Top users by cost in USD, last 30 days (since {since}; cost_analytics, beta)",
                 ["user", "USD"], [[email, f"{usd:,.2f}"] for email, usd in top_users])
+    print_busiest_group(busiest_group)
     print(f"Daily cost by model: {write_daily_cost_chart(daily, OUTPUT / 'daily_cost_by_model.png')}")
     print(f"Hourly tokens by model: {write_hourly_tokens_chart(hourly, OUTPUT / 'hourly_tokens_by_model.png')}\n")
     print_engagement(summaries, weeks, weekly, tops)
@@ -138,6 +142,7 @@ def main() -> None:
     reconcile(organization, since, tokens, costs)
     reconcile_hours(organization, since_hour, until, hourly)
     reconcile_analytics(organization, since, Decimal(analytics_usd))
+    reconcile_busiest_group(organization, busiest_group)
     reconcile_engagement(Engagement(organization, lambda: datetime.now(timezone.utc)), enterprise_start,
                          {stream: len(engaged[stream]) for stream in ENGAGEMENT}, summaries, tops)
     print("""
@@ -162,6 +167,41 @@ def last_24_hours_by_model(hourly: Sequence) -> List[List[str]]:
         total["busiest"] = max(total["busiest"], (input_tokens + output_tokens, hour))
     return [[model, f"{t['input']:,}", f"{t['output']:,}", f"{t['busiest'][1].astimezone(timezone.utc):%H:%M}"]
             for model, t in sorted(models.items(), key=lambda item: -(item[1]["input"] + item[1]["output"]))]
+
+
+def print_busiest_group(row: Sequence) -> None:
+    """The model group nearest its limits: input and output, each in its busiest hour, as tokens per minute."""
+    group, *rates = row
+    print_table(f"The model group nearest its per-minute limits, {group}: its busiest hours in messages_usage_hourly "
+                "(rate_limits)", ["tokens", "busiest hour (UTC)", "average per minute", "limit per minute",
+                                  "share of the limit"],
+                [[kind, f"{hour.astimezone(timezone.utc):%Y-%m-%d %H:%M}", f"{per_minute:,.0f}", f"{limit:,}",
+                  f"{share:.1%}"] for kind, (hour, per_minute, limit, share) in
+                 (("input", rates[:4]), ("output", rates[4:]))])
+    print("An hourly average understates a minute's peak: the limits hold per minute, so the busiest minutes of that "
+          "hour came\nat least as near to them as its average did, and may have reached them.\n")
+
+
+def reconcile_busiest_group(organization: Organization, row: Sequence) -> None:
+    """The busiest hours' tokens per minute and the limits beside them must be the stand-in's own: its usage rows of
+    those hours for the group's models (batch left out), and its organization's values."""
+    group_name, input_hour, input_rate, input_limit, _, output_hour, output_rate, output_limit, _ = row
+    [group] = [g for g in Limits(Directory(organization)).groups if g.display_name == group_name]
+
+    def per_minute(hour: datetime, tokens) -> Decimal:
+        hour = hour.astimezone(timezone.utc)
+        rows = [r for r in organization.usage_rows(hour.date()) if r.model in group.models
+                and r.service_tier != "batch" and r.at.replace(minute=0, second=0) == hour]
+        return Decimal(sum(map(tokens, rows))) / 60
+
+    truth = (per_minute(input_hour, lambda r: r.uncached_input_tokens + r.cache_read_input_tokens
+                        + r.cache_creation_5m_input_tokens + r.cache_creation_1h_input_tokens),
+             group.limits["input_tokens_per_minute"],
+             per_minute(output_hour, lambda r: r.output_tokens), group.limits["output_tokens_per_minute"])
+    synced = (Decimal(input_rate), input_limit, Decimal(output_rate), output_limit)
+    if any(abs(a - b) > Decimal("0.001") for a, b in zip(synced, truth)):
+        sys.exit(f"MISMATCH of the busiest hours or limits of {group_name} with the stand-in's: {synced} vs {truth}")
+    print(f"{group_name}'s busiest hours and limits match the stand-in's rows and rate limits.")
 
 
 def last_30_days(connection, table: str, start: date) -> Dict[str, date]:

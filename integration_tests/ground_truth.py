@@ -208,3 +208,47 @@ def analytics_usage_totals(records: Iterable[Mapping[str, Any]]) -> Dict[Tuple, 
         for name in USAGE_TOKENS:
             sums[name] += record.get(name) or 0
     return totals
+
+
+def expected_rate_limits(limits) -> Dict[Tuple, Dict[str, Any]]:
+    """rate_limits by primary key (group_id, limit_type), from the stand-in's groups: one row per group and limiter,
+    without its null fields (records omit them). The group sent in the older shape, without group, is keyed by its
+    entry's id."""
+    rows = {}
+    for group in limits.groups:
+        group_id = group.rate_limit_id if group.older_shape else group.id
+        for limit_type, value in group.limits.items():
+            rows[(group_id, limit_type)] = _without_nulls({
+                "group_id": group_id, "group_type": group.type, "group_display_name": group.display_name,
+                "models": group.models, "rate_limit_id": group.rate_limit_id, "limit_type": limit_type, "value": value})
+    return rows
+
+
+def expected_workspace_rate_limits(limits, workspace_ids: Iterable[str]) -> Dict[Tuple, Dict[str, Any]]:
+    """workspace_rate_limits by primary key (workspace_id, group_id, limit_type) for these workspaces: per group the
+    workspace may use (a model group: one of its models), each limiter of the organization's with the workspace's
+    override or else the organization's value, and each overridden limiter the organization has no value for."""
+    rows = {}
+    for workspace_id in workspace_ids:
+        workspace = limits.workspaces[workspace_id]
+        for group in limits.groups:
+            models = group.models
+            if models is not None and workspace.models is not None:
+                models = [model for model in models if model in workspace.models]
+                if not models:
+                    continue
+            overrides = workspace.overrides.get(group.id, {})
+            group_id = group.rate_limit_id if group.older_shape else group.id
+            for limit_type in {**group.limits, **overrides}:
+                org_limit = group.limits.get(limit_type)
+                rows[(workspace_id, group_id, limit_type)] = _without_nulls({
+                    "workspace_id": workspace_id, "group_id": group_id, "group_type": group.type,
+                    "group_display_name": group.display_name, "models": models,
+                    "rate_limit_id": group.rate_limit_id, "limit_type": limit_type,
+                    "value": overrides.get(limit_type, org_limit), "org_limit": org_limit,
+                    "source": "workspace" if limit_type in overrides else "organization"})
+    return rows
+
+
+def _without_nulls(record: Mapping[str, Any]) -> Dict[str, Any]:
+    return {name: value for name, value in record.items() if value is not None}

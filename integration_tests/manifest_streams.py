@@ -20,7 +20,8 @@ def declared_streams() -> List[Mapping[str, Any]]:
 _STREAMS = declared_streams()
 # In the manifest's order, which is discover's.
 EVERY_STREAM: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS)
-# The streams with a cursor (the reports), and the ones read whole every sync (the organization's directory).
+# The streams with a cursor (the reports), and the ones read whole every sync (the organization's directory and
+# rate limits).
 INCREMENTAL: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS if stream.get("incremental_sync"))
 FULL_REFRESH_ONLY: Tuple[str, ...] = tuple(stream["name"] for stream in _STREAMS if not stream.get("incremental_sync"))
 PRIMARY_KEYS: Dict[str, Tuple[str, ...]] = {stream["name"]: tuple(stream["primary_key"]) for stream in _STREAMS}

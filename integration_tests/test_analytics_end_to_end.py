@@ -168,7 +168,7 @@ def test_an_incremental_sync_rereads_the_lookback_and_picks_up_restated_days(sta
 
 
 # -- Key kinds -----------------------------------------------------------------------------------------------------
-ADMIN_ONLY = ("messages_usage", "cost_report", "claude_code_usage", "users")
+ADMIN_ONLY = ("messages_usage", "cost_report", "claude_code_usage", "users", "rate_limits")
 
 
 @pytest.mark.parametrize("refused_with", [403, 401])
@@ -183,7 +183,7 @@ def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_
 
     def sync():
         api.clear_log()
-        return read(enterprise, *ADMIN_ONLY, "workspace_members", *ANALYTICS)
+        return read(enterprise, *ADMIN_ONLY, "workspace_members", "workspace_rate_limits", *ANALYTICS)
 
     today, run = on_one_day(sync)
 
@@ -195,8 +195,9 @@ def test_an_analytics_key_reads_the_analytics_streams_and_skips_the_others_with_
     for stream in ADMIN_ONLY:
         assert len([w for w in warnings if w.startswith(f"Skipping {stream}: this key reads only")]) == 1, warnings
         assert run.records(stream) == []
-    # workspace_members is skipped as its parent is, in one warning naming it.
+    # workspace_members and workspace_rate_limits are skipped as their parent is, in one warning naming it.
     assert len([w for w in warnings if w.startswith("Skipping workspaces: this key reads only")]) == 1, warnings
+    assert run.records("workspace_members") == run.records("workspace_rate_limits") == []
     # One probe of the Admin API tells the key's kind: the skipped streams, reports and lists, send no request.
     assert [r.path for r in api.api_requests() if not r.path.startswith("/v1/organizations/analytics/")] == [
         "/v1/organizations/usage_report/messages"]

@@ -17,7 +17,7 @@ from integration_tests.ground_truth import claude_code_by_key, expected_claude_c
 from integration_tests.manifest_streams import FULL_REFRESH_ONLY
 
 CLAUDE_CODE = ("claude_code_usage", "claude_code_model_usage")
-# The organization's directory: every stream read whole each sync.
+# The organization's directory and rate limits: every stream read whole each sync.
 DIRECTORY = FULL_REFRESH_ONLY
 
 

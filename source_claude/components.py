@@ -1132,7 +1132,8 @@ class ShapedRecords(RecordExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         shapes = {"report": self._report_rows, "analytics": self._analytics_rows, "list": self._list_rows,
                   "claude_code_usage": self._claude_code_rows, "claude_code_model_usage": self._claude_code_rows,
-                  "engagement": self._engagement_rows}
+                  "engagement": self._engagement_rows, "rate_limits": self._rate_limit_rows,
+                  "workspace_rate_limits": self._rate_limit_rows}
         if self.rows not in shapes:
             raise ValueError(f"rows is {self.rows!r}: it must be one of {', '.join(shapes)}")
         self._shape = shapes[self.rows]
@@ -1236,6 +1237,28 @@ class ShapedRecords(RecordExtractor):
             record["date"] = day
             if self._first_time(response, record, item):
                 yield record
+
+    def _rate_limit_rows(self, response: requests.Response, page: Mapping[str, Any],
+                         exact: Sequence[str]) -> Iterator[MutableMapping[str, Any]]:
+        """One row per limiter of each entry, any limiter type, beside its group: group.type and group.id, or in the
+        API's older entries without group, group_type and (a key is never null) the entry's id, stable within the
+        organization. A workspace's rows say the organization's value and whose value applies."""
+        workspace = self.rows == "workspace_rate_limits"
+        asked = urlsplit(request_url(response)).path.split("/")[-2]  # the workspace, which old entries did not name
+        for entry in page["data"]:
+            group, rate_limit_id = entry.get("group") or {}, entry.get("rate_limit_id" if workspace else "id")
+            shared = {"group_id": group.get("id") or rate_limit_id,
+                      "group_type": group.get("type") or entry.get("group_type"),
+                      "group_display_name": group.get("display_name"), "models": entry.get("models"),
+                      "rate_limit_id": rate_limit_id}
+            if workspace:
+                shared["workspace_id"] = entry.get("workspace_id") or asked
+            for limit in entry["limits"]:
+                record = {**shared, "limit_type": limit["type"], "value": limit.get("value")}
+                if workspace:
+                    record.update(org_limit=limit.get("org_limit"), source=(limit.get("source") or {}).get("type"))
+                if self._first_time(response, record, record):
+                    yield record
 
     def _first_time(self, response: requests.Response, keyed: Mapping[str, Any], item: Any) -> bool:
         """Whether the slice has not read `item` before, by the `key` fields of `keyed` (the item, or its record)."""

@@ -18,4 +18,4 @@ def test_without_a_catalog_every_stream_of_the_manifest_is_built() -> None:
 
     assert [stream.name for stream in source.streams(config())] == [
         stream["name"] for stream in source.resolved_manifest["streams"]]
-    assert len(source.resolved_manifest["streams"]) == 20
+    assert len(source.resolved_manifest["streams"]) == 22

@@ -21,6 +21,8 @@ from .engagement_endpoints import (
     ANALYTICS_USERS_PATH,
     ENGAGEMENT_PATHS,
 )
+from .limits import Limits
+from .limits_endpoints import RATE_LIMITS_PATH
 from .faults import Fault, FaultPlan, parse_fault, status_fault
 from .organization import CostRow, Organization, UsageRow
 from .server import COST_PATH, DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, USAGE_PATH, FakeAdminApi, LoggedRequest
@@ -45,6 +47,8 @@ __all__ = [
     "COST_PATH",
     "Directory",
     "INVITES_PATH",
+    "Limits",
+    "RATE_LIMITS_PATH",
     "ME_PATH",
     "USERS_PATH",
     "WORKSPACES_PATH",

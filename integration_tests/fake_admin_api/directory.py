@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List
 
-from .organization import MODELS, Organization
+from .organization import MODELS, Organization, _id
 
 USER_ROLES = ("user", "developer", "billing", "admin", "claude_code_user")
 WORKSPACE_ROLES = ("workspace_user", "workspace_developer", "workspace_admin", "workspace_billing")
@@ -51,6 +51,13 @@ class Directory:
                 "tags": {"team": f"team-{index % 3}"}, "external_key_id": None,
                 "compartment_id": None, "type": "workspace",
             })
+        # Two workspaces made after the usage period, with no usage yet: active workspaces beside the first one, whose
+        # rate limits differ (limits.py). Their ids come from a stream of their own, so no other id changes.
+        new_ids = random.Random(f"{organization.seed}:new workspaces")
+        for index in range(len(self.workspaces), len(self.workspaces) + 2):
+            self.workspaces.append({**self.workspaces[0], "id": _id(new_ids, "wrkspc_"), "name": f"Workspace {index}",
+                                    "created_at": _rfc3339(founded + timedelta(days=400)), "archived_at": None,
+                                    "tags": {"team": f"team-{index % 3}"}})
         self.members: Dict[str, List[Dict[str, Any]]] = {
             workspace["id"]: [
                 {"user_id": user["id"], "workspace_id": workspace["id"],

@@ -15,7 +15,7 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 The Usage and Cost Analytics API (`/v1/organizations/analytics/usage` and `/cost`, beta) is answered by
 analytics_endpoints.py; the Claude Enterprise engagement endpoints (`/v1/organizations/analytics/users`, `summaries`,
 `apps/chat/projects`, `skills`, `connectors`, `plugins`, `artifacts`) by engagement_endpoints.py, from the day-by-day
-model in engagement.py. An Analytics API key (Claude Enterprise) reads only those nine endpoints; an Admin key reads
+model in engagement.py; the Rate Limits API by limits_endpoints.py, from limits.py. An Analytics API key (Claude Enterprise) reads only those nine endpoints; an Admin key reads
 everything else, and is refused (403) on the engagement endpoints.
 
 Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
@@ -45,6 +45,8 @@ from .directory_endpoints import directory_response
 from . import page_faults, page_tokens, parameters
 from .errors import ApiError, should_retry
 from .faults import FaultPlan
+from .limits import Limits
+from .limits_endpoints import limits_response
 from .organization import Organization
 from .rate_limit import RESET_HEADER, RateLimiter
 from .reports import BUCKET_WIDTHS, USAGE_DIMENSIONS, USAGE_FILTERS, cost_bucket, parse_rfc3339, usage_bucket
@@ -109,6 +111,7 @@ class FakeAdminApi:
     ) -> None:
         self.organization = organization
         self.directory = Directory(organization)
+        self.limits = Limits(self.directory)
         # Path prefix -> 403 or 404: endpoints this key may not read (an org without Claude Code, a narrower key).
         self.unavailable = dict(unavailable or {})
         # Answer 400 for an archived workspace's members, as the API does for its service accounts (documented).
@@ -217,8 +220,10 @@ class FakeAdminApi:
         endpoint = self._endpoints.get(entry.path)
         if endpoint is not None:
             return 200, {}, self._report(endpoint, entry)
-        body = directory_response(self.directory, entry.path, entry.query, self.clock().date(),
-                                  refuse_archived_members=self.refuse_archived_members)
+        body = limits_response(self.limits, entry.path, entry.query)
+        if body is None:
+            body = directory_response(self.directory, entry.path, entry.query, self.clock().date(),
+                                      refuse_archived_members=self.refuse_archived_members)
         if body is None:
             raise ApiError(404, "not_found_error", f"Not found: {entry.path}")
         return 200, {}, body
