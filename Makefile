@@ -9,7 +9,7 @@ PIP_INSTALL := $(BIN)/python -m pip --quiet --disable-pip-version-check install 
 # process of the suite compiled the CDK again from source, 4.4 s of CPU to import the connector against 1.9 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench upstream clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ demo: $(VENV)/.demo-installed
 # (or latency, or rate-limit) runs one part; bench/run.py --help lists the options. It never fails on a figure.
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# What the pull request to airbytehq/airbyte holds, in its layout, under build/upstream/ (removed and rebuilt each
+# time): airbyte-integrations/connectors/source-claude/ (manifest-only: manifest.yaml, components.py, metadata.yaml,
+# icon.svg, README.md, acceptance-test-config.yml, unit_tests/) and docs/integrations/sources/claude*.md, all copied.
+upstream:
+	$(PYTHON) tools/upstream.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .demo .bench dist build *.egg-info

@@ -16,7 +16,13 @@ CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 PACKAGE = Path(__file__).resolve().parent.parent / "source_claude"
 # The image airbyte/source-declarative-manifest runs this command, with the two files the Connector Builder exports.
 MANIFEST_ONLY = [str(Path(sys.executable).with_name("source-declarative-manifest"))]
-MANIFEST_ONLY_ARGS = ["--manifest-path", str(PACKAGE / "manifest.yaml"), "--components-path", str(PACKAGE / "components.py")]
+
+
+def manifest_only_args(folder: Path) -> List[str]:
+    return ["--manifest-path", str(folder / "manifest.yaml"), "--components-path", str(folder / "components.py")]
+
+
+MANIFEST_ONLY_ARGS = manifest_only_args(PACKAGE)
 # The manifest-only runtime runs components.py only when told that it may.
 MANIFEST_ONLY_ENV = {"AIRBYTE_ENABLE_UNSAFE_CODE": "true"}
 RUNTIMES = ("package", "manifest-only")
@@ -61,16 +67,17 @@ def run_connector(
     timeout: float = 300,
     debug: bool = False,
     runtime: str = "package",
+    folder: Path = PACKAGE,
 ) -> ConnectorRun:
-    """Runs one protocol command in `runtime` (one of RUNTIMES); JSON numbers are parsed as Decimal so money can be
-    compared exactly.
+    """Runs one protocol command in `runtime` (one of RUNTIMES), the manifest-only one on `folder`'s manifest.yaml and
+    components.py; JSON numbers are parsed as Decimal so money can be compared exactly.
 
     Inputs are written as JSON files; a str is written verbatim (a corrupt file, say).
     """
     manifest_only = runtime == "manifest-only"
     with tempfile.TemporaryDirectory() as directory:
         args = [*(MANIFEST_ONLY if manifest_only else [CONNECTOR]), command] + (["--debug"] if debug else [])
-        args += MANIFEST_ONLY_ARGS if manifest_only else []
+        args += manifest_only_args(folder) if manifest_only else []
         for name, content in (("config", config), ("catalog", catalog), ("state", state)):
             if content is not None:
                 path = Path(directory, f"{name}.json")

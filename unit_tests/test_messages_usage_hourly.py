@@ -15,6 +15,7 @@ What the manifest promises for this stream, and these tests hold it to:
 from unittest import TestCase
 
 import freezegun
+import pytest
 
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
@@ -258,6 +259,7 @@ class TestIncremental(TestCase):
         read_stream(STREAM, config(hourly_lookback_window_hours=2, end_date="2025-01-09T13:30:00Z"),
                     state={"starting_at": "2025-01-09T11:00:00Z"})
 
+    @pytest.mark.package_only  # the manifest-only runtime resumes a full refresh from the state ("Where it runs")
     @HttpMocker()
     def test_full_refresh_reads_the_default_30_days_whatever_the_state(self, http_mocker: HttpMocker) -> None:
         """Given a saved state and full refresh, Then the 30 days before the last whole hour are read, as on a first

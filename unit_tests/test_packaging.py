@@ -40,13 +40,22 @@ def test_one_version_everywhere() -> None:
 
 def test_metadata_has_what_the_registry_expects() -> None:
     assert METADATA["allowedHosts"]["hosts"] == ["api.anthropic.com"]
-    assert set(METADATA["tags"]) >= {"language:python", "cdk:low-code"}
-    assert METADATA["remoteRegistries"]["pypi"] == {"enabled": True, "packageName": pyproject("name")}
     assert METADATA["dockerRepository"] == "airbyte/source-claude"
-    assert METADATA["license"] == pyproject("license") == "MIT"
     assert METADATA["documentationUrl"] == "https://docs.airbyte.com/integrations/sources/claude"
     for field in ("connectorType", "connectorSubtype", "documentationUrl", "name", "releaseStage", "supportLevel"):
         assert METADATA[field], field
+
+
+def test_the_registry_runs_it_manifest_only_as_it_runs_0_0_x() -> None:
+    """The registry's image is the manifest-only runtime of the CDK the connector is tested with, as for 0.0.x (whose
+    license and PyPI setting it keeps: manifest-only connectors are not published to PyPI)."""
+    assert set(METADATA["tags"]) == {"language:manifest-only", "cdk:low-code"}
+    cdk = re.search(r'"airbyte-cdk>=(\d+\.\d+\.\d+),', PYPROJECT_TEXT).group(1)
+    base = METADATA["connectorBuildOptions"]["baseImage"]
+    assert re.fullmatch(rf"docker\.io/airbyte/source-declarative-manifest:{re.escape(cdk)}(@sha256:[0-9a-f]{{64}})?",
+                        base), base
+    assert METADATA["remoteRegistries"]["pypi"] == {"enabled": False, "packageName": pyproject("name")}
+    assert METADATA["license"] == "ELv2"
 
 
 def test_it_ships_as_the_next_major_version_of_the_registry_s_claude_connector() -> None:
@@ -68,10 +77,10 @@ def test_it_ships_as_the_next_major_version_of_the_registry_s_claude_connector()
         assert re.search(rf"^\| `{stream}` \(", guide, re.M), stream
 
 
-def test_the_image_is_the_pinned_base_the_metadata_declares_and_runs_the_console_script() -> None:
-    base = METADATA["connectorBuildOptions"]["baseImage"]
-    assert re.search(r"@sha256:[0-9a-f]{64}$", base)
-    assert re.search(rf"^FROM {re.escape(base)}$", DOCKERFILE, re.M)
+def test_the_dockerfile_builds_the_python_package_on_a_pinned_base_and_runs_the_console_script() -> None:
+    """The Dockerfile is this repository's own image of the Python package (`docker run` with the package's extras),
+    not the registry's: that is built from metadata.yaml's base image."""
+    assert re.search(r"^FROM docker\.io/airbyte/python-connector-base:\S+@sha256:[0-9a-f]{64}$", DOCKERFILE, re.M)
     script = "source-claude"
     assert pyproject(script) == "source_claude.run:run"  # the console script of [project.scripts]
     assert re.search(rf'^ENV AIRBYTE_ENTRYPOINT="{script}"$', DOCKERFILE, re.M)
