@@ -48,7 +48,8 @@ from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigr
 from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
     ExponentialBackoffStrategy, WaitTimeFromHeaderBackoffStrategy)
-from airbyte_cdk.sources.declarative.requesters.paginators.paginator import page_size_override_kwargs, stream_slice_kwargs
+from airbyte_cdk.sources.declarative.requesters.paginators.paginator import (page_size_override_kwargs,
+                                                                         stream_slice_kwargs)
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.pagination_tracker import PaginationTracker
@@ -199,13 +200,15 @@ def bucket_problem(bucket: Any) -> Optional[str]:
 
 def whole_page(response: requests.Response, page_keys: Sequence[str] = REPORT_PAGE_KEYS,
                exact_decimals: bool = False) -> Mapping[str, Any]:
-    """The parsed page; a body that is not a whole page fails loudly (its retries are spent) instead of reading as empty."""
+    """The parsed page; a body that is not a whole page fails loudly (its retries are spent) instead of reading as
+    empty."""
     page = read_page(response, page_keys, exact_decimals)
     if page is None:
         raise AirbyteTracedException(
             message=(
                 "The Anthropic Admin API returned a response that is not a whole page "
-                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin API. "
+                f"(HTTP {response.status_code}). Retry the sync; if it persists, check api_url points at the Admin "
+                "API. "
                 f"{NEXT_SYNC}"
             ),
             internal_message=f"Unreadable page from {response.url}",
@@ -284,7 +287,8 @@ class AdminApiErrorHandler(DefaultErrorHandler):
                         f"{describe_failure(response_or_exception, reset_at, limit)}.")
         return wait
 
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]
+                           ) -> ErrorResolution:
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
         body, incomplete = None, None
         if response is not None and response.ok:
@@ -320,7 +324,8 @@ class AdminApiErrorHandler(DefaultErrorHandler):
         if resolution.response_action == ResponseAction.IGNORE and skip and skip not in self._skips_said:
             self._skips_said.add(skip)
             logger.warning(skip)
-        if isinstance(response_or_exception, requests.RequestException) and resolution.response_action == ResponseAction.RETRY:
+        if (isinstance(response_or_exception, requests.RequestException)
+                and resolution.response_action == ResponseAction.RETRY):
             # No HTTP answer at all: say so in one sentence instead of urllib3's repr of the connection pool.
             request = response_or_exception.request
             url = request.url if request is not None and request.url else "the Anthropic API"
@@ -534,7 +539,7 @@ def how_long(seconds: float) -> str:
 
 def describe_failure(response_or_exception: Any, reset_at: Optional[float] = None, limit: Optional[int] = None) -> str:
     if reset_at is not None:
-        limited_by = f"the organization's request limit ({limit} requests)" if limit else "the organization's request limit"
+        limited_by = "the organization's request limit" + (f" ({limit} requests)" if limit else "")
         return f"HTTP 429 from {limited_by}, which resets at {utc_time(reset_at)}"
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.status_code == 429:
@@ -791,9 +796,9 @@ class SliceItems:
         if not same_values:
             raise AirbyteTracedException(
                 message=(f"The Anthropic Admin API returned {what} twice for {where(response)}, with different values, "
-                         "so the sync stops rather than count it twice or pick one: run the sync again; if it persists, "
-                         "check that api_url is https://api.anthropic.com, or a proxy that passes responses through "
-                         f"unchanged. {NEXT_SYNC}"),
+                         "so the sync stops rather than count it twice or pick one: run the sync again; if it "
+                         "persists, check that api_url is https://api.anthropic.com, or a proxy that passes responses "
+                         f"through unchanged. {NEXT_SYNC}"),
                 internal_message=f"Two values of {what} in {self._stream}, reading {request_url(response)}",
                 failure_type=FailureType.transient_error,
             )
@@ -1120,7 +1125,8 @@ class ShapedRecords(RecordExtractor):
     nothing from one page to the next and make USD through Jinja floats.
 
     Each shape (`rows`) drops, with one warning, an item outside the window or day asked for, emits an item read twice
-    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets <field>_usd at 9 decimals."""
+    once (SliceItems), and holds back analytics rows newer than data_refreshed_at. Money gets a <field>_usd at 9
+    decimals."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
