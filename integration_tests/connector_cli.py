@@ -3,6 +3,7 @@ CDK's manifest-only runtime (`source-declarative-manifest`) on the package's man
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from integration_tests.warm_launcher import Launcher
 
 CONNECTOR = str(Path(sys.executable).with_name("source-claude"))
 PACKAGE = Path(__file__).resolve().parent.parent / "source_claude"
@@ -68,11 +71,14 @@ def run_connector(
     debug: bool = False,
     runtime: str = "package",
     folder: Path = PACKAGE,
+    fresh_interpreter: bool = False,
 ) -> ConnectorRun:
     """Runs one protocol command in `runtime` (one of RUNTIMES), the manifest-only one on `folder`'s manifest.yaml and
     components.py; JSON numbers are parsed as Decimal so money can be compared exactly.
 
-    Inputs are written as JSON files; a str is written verbatim (a corrupt file, say).
+    Inputs are written as JSON files; a str is written verbatim (a corrupt file, say). The run is a process forked from
+    an interpreter that has imported the CDK already (warm_launcher.py), or with fresh_interpreter a new interpreter,
+    as for memory figures.
     """
     manifest_only = runtime == "manifest-only"
     with tempfile.TemporaryDirectory() as directory:
@@ -84,19 +90,48 @@ def run_connector(
                 text = content if isinstance(content, str) else json.dumps(content, default=float)  # Decimals -> JSON
                 path.write_text(text)
                 args += [f"--{name}", str(path)]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1", **(MANIFEST_ONLY_ENV if manifest_only else {})})
-        peaks = ProcessPeaks(process.pid)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()  # a connector that loops must not outlive its test
-            process.communicate()
-            raise
-        finally:
-            peaks.stop()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(MANIFEST_ONLY_ENV if manifest_only else {})}
+        run = _fresh_run if fresh_interpreter else _forked_run
+        exit_code, stdout, stderr, peaks = run(runtime, args, env, directory, timeout)
     messages = [json.loads(line, parse_float=Decimal) for line in stdout.splitlines() if line.startswith("{")]
-    return ConnectorRun(process.returncode, stdout, stderr, messages, peaks.memory_kib / 1024, peaks.threads)
+    return ConnectorRun(exit_code, stdout, stderr, messages, peaks.memory_kib / 1024, peaks.threads)
+
+
+def _fresh_run(runtime: str, args: List[str], env: Mapping[str, str], directory: str, timeout: float):
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory, env=env)
+    peaks = ProcessPeaks(process.pid)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()  # a connector that loops must not outlive its test
+        process.communicate()
+        raise
+    finally:
+        peaks.stop()
+    return process.returncode, stdout, stderr, peaks
+
+
+def _forked_run(runtime: str, args: List[str], env: Mapping[str, str], directory: str, timeout: float):
+    launcher, killed = Launcher.of(runtime), threading.Event()
+
+    def kill(pid: int) -> None:  # a connector that loops must not outlive its test
+        killed.set()
+        os.kill(pid, signal.SIGKILL)
+
+    with tempfile.TemporaryDirectory() as outputs:  # not in the run's own directory, which tests look into
+        out, err = Path(outputs, "stdout"), Path(outputs, "stderr")
+        pid = launcher.start(args, env, directory, str(out), str(err))
+        peaks = ProcessPeaks(pid)
+        timer = threading.Timer(timeout, kill, (pid,))
+        timer.start()
+        try:
+            exit_code = launcher.wait()
+        finally:
+            timer.cancel()
+            peaks.stop()
+        if killed.is_set():
+            raise subprocess.TimeoutExpired(args, timeout)
+        return exit_code, out.read_text(), err.read_text(), peaks
 
 
 class ProcessPeaks:
