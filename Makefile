@@ -31,8 +31,9 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Three workers on two cores, one test file each at a time (a file's tests share their stand-in and fixtures): the
-# tests wait on subprocesses and the stand-in, so a third worker fills the gaps (a fourth measured slower). 7 min 14 s
-# on a quiet 2-core machine, 13.5 min of CPU, most of it connector start-ups (about 2 s of CPU each, importing the CDK).
+# tests wait on subprocesses and the stand-in, so a third worker fills the gaps (a fourth measured slower). 4 min 53 s
+# on a quiet 2-core machine: connector runs are forked from an interpreter that has imported the CDK already
+# (integration_tests/warm_launcher.py), where each new process spent 2 s of CPU importing it.
 # --no-loadscope-reorder: files in collection order (the longest first, see conftest.py), not by how many tests each has.
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not image_tests" -n 3 --dist loadfile --no-loadscope-reorder
