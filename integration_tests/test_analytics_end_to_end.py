@@ -78,8 +78,8 @@ def test_cost_analytics_money_is_exact_and_per_api_key(api, config, organization
     for record in records:
         assert isinstance(record["amount"], str) and isinstance(record["list_amount"], str)
         # cents / 100 at 9 decimals, half to even: the stand-in's analytics cents have up to 9 decimals, so some round.
-        assert record["amount_usd"] == (Decimal(record["amount"]) / 100).quantize(NANO_DOLLAR, ROUND_HALF_EVEN)
-        assert record["list_amount_usd"] == (Decimal(record["list_amount"]) / 100).quantize(NANO_DOLLAR, ROUND_HALF_EVEN)
+        for cents in ("amount", "list_amount"):
+            assert record[f"{cents}_usd"] == (Decimal(record[cents]) / 100).quantize(NANO_DOLLAR, ROUND_HALF_EVEN)
         assert record["currency"] == "USD"
     assert {record["starting_at"] for record in records} == {day_start(day) for day in days}
     assert any(record.get("api_key_id") for record in records) or not days

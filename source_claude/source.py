@@ -52,7 +52,7 @@ class SourceClaude(YamlDeclarativeSource):
     def _stream_configs(self, *args: Any, **kwargs: Any) -> List[Dict[str, Any]]:
         """The CDK's (private) stream definitions, only the catalog's: each costs ~20 ms to build (test_source.py)."""
         configs = super()._stream_configs(*args, **kwargs)  # type: ignore[misc]
-        return [c for c in configs if c.get("name") in self._selected] if getattr(self, "_selected", None) else configs
+        return [c for c in configs if c.get("name") in self._selected] if self._selected else configs
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The CDK's configure, without writing the config (key and all) to temp_dir: see claim_run_directory."""

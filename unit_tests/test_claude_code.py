@@ -233,7 +233,8 @@ class TestClaudeCodeModelUsage(TestCase):
         response.request.url = "https://api.anthropic.com/v1/organizations/usage_report/claude_code?starting_at=2025-03-10"
         # The parameters the manifest gives both Claude Code streams (exact_decimals among them).
         parameters = yaml.safe_load(Path(MANIFEST).read_text())["definitions"]["claude_code_stream_base"]["$parameters"]
-        [row] = ShapedRecords(config={}, parameters=parameters, rows="claude_code_model_usage").extract_records(response)
+        extractor = ShapedRecords(config={}, parameters=parameters, rows="claude_code_model_usage")
+        [row] = extractor.extract_records(response)
         line = AirbyteEntrypoint.airbyte_message_to_string(
             AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=MODELS, data=row, emitted_at=0)))
 

@@ -64,8 +64,9 @@ class TestRateLimits(TestCase):
             {**opus, "limit_type": "requests_per_minute", "value": 4000},
             {**opus, "limit_type": "fast_otpm", "value": 40000},
             {**opus, "limit_type": "tokens_per_fortnight", "value": 7},
+            # The older entry's key: its own id, stable within the organization.
             {"group_id": "rl_2", "group_type": "batch", "rate_limit_id": "rl_2",
-             "limit_type": "enqueued_batch_requests", "value": 500000},  # the older entry's key: its own id, stable within the organization
+             "limit_type": "enqueued_batch_requests", "value": 500000},
         ])  # nulls are omitted from records
 
     @HttpMocker()

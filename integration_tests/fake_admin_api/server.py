@@ -15,8 +15,9 @@ stand-in is stricter than the real API is known to be, and says so where it deci
 The Usage and Cost Analytics API (`/v1/organizations/analytics/usage` and `/cost`, beta) is answered by
 analytics_endpoints.py; the Claude Enterprise engagement endpoints (`/v1/organizations/analytics/users`, `summaries`,
 `apps/chat/projects`, `skills`, `connectors`, `plugins`, `artifacts`) by engagement_endpoints.py, from the day-by-day
-model in engagement.py; the Rate Limits API by limits_endpoints.py, from limits.py. An Analytics API key (Claude Enterprise) reads only those nine endpoints; an Admin key reads
-everything else, and is refused (403) on the engagement endpoints.
+model in engagement.py; the Rate Limits API by limits_endpoints.py, from limits.py. An Analytics API key (Claude
+Enterprise) reads only those nine endpoints; an Admin key reads everything else, and is refused (403) on the
+engagement endpoints.
 
 Every error response carries `x-should-retry` (true for 408, 409, 429 and 5xx, false for other 4xx), as the real
 API does. An optional per-organization rate limit answers 429s as recorded: see rate_limit.py. Older days lack
