@@ -53,7 +53,7 @@ from integration_tests.fake_admin_api import (  # noqa: E402
     DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, ENGAGEMENT_FLOOR, Directory, Engagement, Limits, Organization,
 )
 from integration_tests.ground_truth import (  # noqa: E402
-    analytics_days, expected_cost, expected_usage, expected_usage_hourly,
+    analytics_days, days_from, expected_cost, expected_usage, expected_usage_hourly,
 )
 
 ORGANIZATION = dict(seed=2026, days=120, rows_per_day=150)
@@ -314,10 +314,6 @@ def expected_top(engagement: Engagement, endpoint: str, name: str, days: Sequenc
             users = row["distinct_user_count"]
             totals[row[name]] = (user_days + users, max(peak, users), used + 1)
     return sorted(((key, *values) for key, values in totals.items()), key=lambda row: (-row[1], row[0]))[:TOP]
-
-
-def days_from(first: date, last: date) -> List[date]:
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def print_table(title: str, headers: List[str], rows: Sequence[Sequence[str]]) -> None:

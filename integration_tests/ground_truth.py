@@ -7,7 +7,7 @@ atomic rows by the dimensions each stream groups by, so a bug in either cannot h
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, Mapping, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple, TypeVar
 
 from integration_tests.fake_admin_api import Organization
 
@@ -22,6 +22,11 @@ USAGE_TOKENS = (
 )
 COST_KEY = ("starting_at", "workspace_id", "description")
 COST_PARSED = ("cost_type", "model", "token_type", "service_tier", "context_window", "inference_geo")
+
+
+def days_from(first: date, last: date) -> List[date]:
+    """Every day from first to last, both included."""
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def day_start(day: date) -> str:

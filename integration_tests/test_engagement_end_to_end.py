@@ -17,7 +17,7 @@ import pytest
 from integration_tests.connector_builder import builder_test_reads, problems_logged, records_read
 from integration_tests.connector_cli import RUNTIMES, configured_catalog, run_connector
 from integration_tests.fake_admin_api import DEFAULT_ADMIN_KEY, DEFAULT_ANALYTICS_KEY, FakeAdminApi
-from integration_tests.ground_truth import on_one_day
+from integration_tests.ground_truth import days_from, on_one_day
 
 # stream -> (endpoint, the fields that tell its rows of one day apart)
 ENGAGEMENT = {
@@ -62,10 +62,6 @@ def by_key(stream: str, records: List[Mapping[str, Any]]) -> Dict[Tuple, Mapping
 
 def read(config, *streams, state=None, runtime="package"):
     return run_connector("read", config, configured_catalog(*streams), state, runtime=runtime)
-
-
-def days_from(first: date, last: date) -> List[date]:
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 @pytest.fixture(scope="module")
